@@ -1,0 +1,32 @@
+"""Unadjusted Langevin-type kernels (``langevin``, ``stanley``, ``gd``): move, never reject."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Dict, Tuple
+
+import torch
+
+from .state import LogDensityFn, State, evaluate, grad_norm
+from .stepsize import Anisotropic, Isotropic
+
+
+@dataclass(frozen=True)
+class Unadjusted:
+    """``z <- z + drift * g(z) + noise * xi``, with (drift, noise) from a step-size rule."""
+
+    logdensity_fn: LogDensityFn
+    rule: Isotropic | Anisotropic
+    grad_evals_per_step = 1
+
+    def init(self, z: torch.Tensor) -> State:
+        return self.rule.prepare(evaluate(self.logdensity_fn, z))
+
+    def step(self, state: State, generator: torch.Generator) -> Tuple[State, Dict[str, torch.Tensor]]:
+        drift, noise, info = self.rule.coefficients(state)
+        move = drift * state.grad
+        if self.rule.noise_scale > 0:
+            xi = torch.randn(state.z.shape, generator=generator, device=state.z.device, dtype=state.z.dtype)
+            move = move + noise * xi
+        new = replace(evaluate(self.logdensity_fn, state.z + move), gamma=state.gamma)
+        return new, {"grad_norm": grad_norm(new), **info}
