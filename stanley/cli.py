@@ -1,0 +1,168 @@
+"""The ``stanley`` command: the contract the workflow and users rely on (README, "CLI").
+
+Every subcommand checks its input before any work starts; a :class:`ConfigError` prints one
+line ``stanley: error: ...`` and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from .errors import ConfigError
+
+
+def _train(args: argparse.Namespace) -> None:
+    import torch
+
+    from . import config, training
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    raw = config.load_yaml(args.config)
+    if config.is_suite(raw):
+        missing = [flag for flag, value in (("--dataset", args.dataset), ("--sampler", args.sampler),
+                                             ("--seed", args.seed)) if value is None]
+        if missing:
+            raise ConfigError(f"{args.config} is a suite config: pick one run with {' '.join(missing)}")
+        run = config.resolve_run(raw, args.dataset, args.sampler, args.seed)
+    else:
+        if args.dataset or args.sampler or args.seed is not None:
+            raise ConfigError(f"{args.config} is a run config: --dataset/--sampler/--seed only select from a suite")
+        run = config.complete_run(raw)
+    out = training.train(run, args.out, progress=not args.no_progress)
+    print(f"stanley: {config.run_label(run)} written to {out}")
+
+
+def _sample(args: argparse.Namespace) -> None:
+    import numpy as np
+    import torch
+
+    from . import samplers, targets
+    from .cliutil import parse_key_values, sampler_options_from_args
+    from .io import write_atomic
+
+    target = targets.get(args.target, **parse_key_values(args.target_opt))
+    options = sampler_options_from_args(args)
+    kernel = samplers.get(args.sampler, target.log_prob, **options)
+    if args.chains < 1 or args.steps < 1:
+        raise ConfigError("--chains and --steps must be at least 1")
+    generator = torch.Generator().manual_seed(args.seed)
+    z0 = initial_points(args.init, target, args.chains, generator)
+    state, info = samplers.sample(kernel, z0, args.steps, generator)
+    write_atomic(args.out, lambda tmp: np.savez(
+        open(tmp, "wb"), samples=state.z.numpy(), initial=z0.numpy(),
+        **{f"info_{key}": value.numpy() for key, value in info.items()},
+    ))
+    print(f"stanley: {args.chains} chains x {args.steps} gradient evaluations of {args.sampler} "
+          f"on {args.target} written to {args.out}")
+
+
+def initial_points(spec: str, target, n: int, generator):
+    """``gaussian`` (standard normal), ``target`` (exact samples) or ``point:X,Y,...``."""
+    import torch
+
+    if spec == "gaussian":
+        return torch.randn(n, target.dim, generator=generator)
+    if spec == "target":
+        return target.sample(n, generator)
+    if spec.startswith("point:"):
+        try:
+            point = [float(v) for v in spec[len("point:"):].split(",")]
+        except ValueError:
+            point = []
+        if len(point) != target.dim:
+            raise ConfigError(f"--init {spec}: give {target.dim} comma-separated numbers, e.g. point:3,0")
+        return torch.tensor(point).expand(n, target.dim).clone()
+    raise ConfigError(f"--init must be gaussian, target or point:X,Y; got {spec!r}")
+
+
+def _tables(args: argparse.Namespace) -> None:
+    from .tables import gather
+
+    for path in gather(args.runs, args.out):
+        print(f"stanley: wrote {path}")
+
+
+def _figure(args: argparse.Namespace) -> None:
+    from . import figures
+
+    path = figures.make(args.name, args.inputs, args.out)
+    print(f"stanley: wrote {path}")
+
+
+def _report(args: argparse.Namespace) -> None:
+    from .report import render
+
+    path = render(results=args.results, templates=args.templates, out=args.out, scale=args.scale)
+    print(f"stanley: wrote {path}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="stanley", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train one EBM (Algorithm 1); resumes from checkpoints in --out")
+    p.add_argument("--config", required=True, help="a run config, or a suite config with --dataset/--sampler/--seed")
+    p.add_argument("--out", required=True, help="run directory: tables, checkpoints, samples")
+    p.add_argument("--dataset"), p.add_argument("--sampler"), p.add_argument("--seed", type=int)
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+    from .cliutil import add_sampler_options
+
+    p = sub.add_parser("sample", help="run a sampler on a toy target; save final states and per-step info")
+    p.add_argument("--target", required=True)
+    p.add_argument("--target-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="target option, value read as YAML (repeatable)")
+    p.add_argument("--sampler", required=True)
+    p.add_argument("--steps", type=int, required=True, help="gradient evaluations per chain (K)")
+    p.add_argument("--chains", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--init", default="gaussian", help="gaussian | target | point:X,Y")
+    p.add_argument("--out", required=True, help="an .npz file")
+    add_sampler_options(p)
+    p.set_defaults(func=_sample)
+
+    p = sub.add_parser("tables", help="gather run tables into one table per kind")
+    p.add_argument("--runs", nargs="+", required=True, help="run directories")
+    p.add_argument("--out", required=True, help="tables directory")
+    p.set_defaults(func=_tables)
+
+    p = sub.add_parser("figure", help="draw one figure from tables")
+    p.add_argument("name")
+    p.add_argument("--inputs", nargs="+", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=_figure)
+
+    p = sub.add_parser("report", help="render the HTML report from results")
+    p.add_argument("--results", default="results")
+    p.add_argument("--templates", default="report/templates")
+    p.add_argument("--out", default="report/index.html")
+    p.add_argument("--scale", default="paper", help="label shown on every section: paper or smoke")
+    p.set_defaults(func=_report)
+
+    try:
+        from .diagnostics.cli import add_parser as add_diagnose
+    except ImportError:  # diagnostics are optional at import time
+        add_diagnose = None
+    if add_diagnose is not None:
+        add_diagnose(sub)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except ConfigError as error:
+        print(f"stanley: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Command-line pieces shared by subcommands: ``KEY=VALUE`` options and the sampler flags.
+
+Kept apart from :mod:`stanley.cli` so that every subcommand (``sample``, ``diagnose``) reads
+the same flags the same way, and the flags stay in step with :data:`samplers.OPTIONS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Dict, Iterable, List
+
+import yaml
+
+from .errors import ConfigError
+
+SAMPLER_FLAGS = {
+    # option name: (type, help); every key is an option of some sampler in samplers.OPTIONS
+    "step_size": (float, "base step s"),
+    "noise_scale": (float, "noise scale eps (accept/reject kernels target pi^(1/eps^2))"),
+    "threshold": (float, "STANLEY threshold th"),
+    "leapfrog": (int, "HMC leapfrog steps per transition"),
+    "norm": (str, "STANLEY: size of g in gamma (coordinate | sample | pixel)"),
+    "noise_power": (float, "STANLEY: p in gamma**p on the noise (0.5 | 1)"),
+    "drift": (str, "STANLEY: scaled | unscaled drift"),
+    "refresh": (str, "STANLEY: recompute gamma every step or once per call (step | iteration)"),
+}
+
+
+def parse_key_values(items: Iterable[str] | None) -> Dict[str, Any]:
+    """``["a=1", "b=[1, 2]"]`` -> ``{"a": 1, "b": [1, 2]}``; each value is read as YAML."""
+    out: Dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"expected KEY=VALUE (value read as YAML), got {item!r}")
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as error:
+            raise ConfigError(f"{key.strip()}: value {value!r} is not valid YAML ({error})") from None
+    return out
+
+
+def parse_floats(text: str, flag: str) -> List[float]:
+    """``"0,0.5,1"`` -> ``[0.0, 0.5, 1.0]``."""
+    try:
+        values = [float(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values:
+        raise ConfigError(f"{flag} takes comma-separated numbers, e.g. 0,1,2.5; got {text!r}")
+    return values
+
+
+def parse_names(text: str) -> List[str]:
+    """``"langevin,stanley"`` -> ``["langevin", "stanley"]``."""
+    return [name.strip() for name in str(text).split(",") if name.strip()]
+
+
+def add_sampler_options(parser: argparse.ArgumentParser) -> None:
+    """``--step-size``, ``--noise-scale``, ... : each sampler takes the ones it knows."""
+    group = parser.add_argument_group("sampler options (unset ones keep the sampler's default)")
+    for key, (kind, text) in SAMPLER_FLAGS.items():
+        group.add_argument("--" + key.replace("_", "-"), dest=key, type=kind, default=None, help=text)
+
+
+def sampler_options_from_args(args: argparse.Namespace) -> Dict[str, Any]:
+    """The sampler options given on the command line (unset flags left out)."""
+    return {key: getattr(args, key) for key in SAMPLER_FLAGS if getattr(args, key, None) is not None}

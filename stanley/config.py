@@ -1,0 +1,289 @@
+"""Configs: a *run* config drives one training job; a *suite* config is the experiment matrix.
+
+A suite holds ``defaults`` (a run-config fragment), ``per_dataset`` and ``per_sampler``
+fragments, and the lists ``datasets`` x ``samplers`` x ``seeds``. :func:`resolve_run` merges
+them into one run config. ``sampler.options`` in a suite is a shared pool: each sampler takes
+the options it knows (``threshold`` reaches only the STANLEY kernels). Every key is checked
+before any work starts; a bad one raises :class:`ConfigError` naming it and the fix.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, Tuple
+
+import yaml
+
+from . import samplers
+from .errors import ConfigError, unknown
+
+RUN_DEFAULTS: Dict[str, Any] = {
+    "seed": 0,
+    "device": "auto",
+    "data": {"name": "rings", "options": {}, "noise": 0.0},
+    "model": {"name": "toynet", "options": {}},
+    "sampler": {"name": "stanley", "options": {}},
+    "training": {
+        "iterations": 10000,
+        "batch_size": 100,
+        "n_chains": 100,
+        "mcmc_steps": 100,
+        "init": "gaussian",
+        "init_scale": 2.0,
+        "persistent_size": 10000,
+        "reinit_prob": 0.05,
+        "optimizer": "adam",
+        "lr": 1.0e-4,
+        "betas": [0.9, 0.999],
+        "momentum": 0.0,
+        "log_every": 100,
+        "checkpoint_every": 1000,
+        "keep_checkpoints": 2,
+    },
+    "evaluation": {
+        "every": 2000,
+        "temperature": None,
+        "grid_size": 200,
+        "n_samples": 2000,
+        "projections": 256,
+    },
+}
+"""Every key a run config may hold, with its default. ``*.options`` are free-form: the
+sampler, target or model that receives them checks them."""
+
+FREE_FORM = {"data.options", "model.options", "sampler.options"}
+SUITE_KEYS = {
+    "seeds", "samplers", "datasets", "defaults", "per_dataset", "per_sampler", "gpu", "jobs_per_gpu",
+    "diagnostics", "scale",
+}
+
+
+def _number(low: float | None = None, high: float | None = None, *, strict_low: bool = False,
+            integer: bool = False, nullable: bool = False) -> Callable[[str, Any], None]:
+    def check(key: str, value: Any) -> None:
+        if value is None and nullable:
+            return
+        kinds = (int,) if integer else (int, float)
+        ok = isinstance(value, kinds) and not isinstance(value, bool)
+        if ok and low is not None:
+            ok = value > low if strict_low else value >= low
+        if ok and high is not None:
+            ok = value <= high
+        if not ok:
+            what = "an integer" if integer else "a number"
+            bounds = []
+            if low is not None:
+                bounds.append(f"{'>' if strict_low else '>='} {low}")
+            if high is not None:
+                bounds.append(f"<= {high}")
+            raise ConfigError(
+                f"config key {key} must be {what}{' ' + ' and '.join(bounds) if bounds else ''}"
+                f"{' or null' if nullable else ''}, got {value!r}"
+            )
+    return check
+
+
+def _choice(*allowed: str) -> Callable[[str, Any], None]:
+    def check(key: str, value: Any) -> None:
+        if value not in allowed:
+            raise ConfigError(f"config key {key} must be one of {', '.join(allowed)}, got {value!r}")
+    return check
+
+
+def _string(key: str, value: Any) -> None:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"config key {key} must be a non-empty string, got {value!r}")
+
+
+def _betas(key: str, value: Any) -> None:
+    if not (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in value)):
+        raise ConfigError(f"config key {key} must be two numbers in [0, 1), e.g. [0.9, 0.999], got {value!r}")
+
+
+CHECKS: Dict[str, Callable[[str, Any], None]] = {
+    "seed": _number(0, integer=True),
+    "device": _choice("auto", "cpu", "cuda"),
+    "data.name": _string,
+    "data.noise": _number(0),
+    "model.name": _string,
+    "sampler.name": _choice(*samplers.NAMES),
+    "training.iterations": _number(1, integer=True),
+    "training.batch_size": _number(1, integer=True),
+    "training.n_chains": _number(1, integer=True),
+    "training.mcmc_steps": _number(1, integer=True),
+    "training.init": _choice("gaussian", "uniform", "persistent"),
+    "training.init_scale": _number(0, strict_low=True),
+    "training.persistent_size": _number(1, integer=True),
+    "training.reinit_prob": _number(0, 1),
+    "training.optimizer": _choice("adam", "sgd"),
+    "training.lr": _number(0, strict_low=True),
+    "training.betas": _betas,
+    "training.momentum": _number(0, 1),
+    "training.log_every": _number(1, integer=True),
+    "training.checkpoint_every": _number(1, integer=True),
+    "training.keep_checkpoints": _number(1, integer=True),
+    "evaluation.every": _number(1, integer=True),
+    "evaluation.temperature": _number(0, strict_low=True, nullable=True),
+    "evaluation.grid_size": _number(8, integer=True),
+    "evaluation.n_samples": _number(10, integer=True),
+    "evaluation.projections": _number(1, integer=True),
+}
+
+
+def deep_merge(base: Dict[str, Any], override: Dict[str, Any]) -> Dict[str, Any]:
+    """A new dict: ``override`` on top of ``base``, merging nested dicts key by key."""
+    merged = copy.deepcopy(base)
+    for key, value in (override or {}).items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def check_keys(fragment: Any, where: str = "", template: Dict[str, Any] = RUN_DEFAULTS, _key: str = "") -> None:
+    """Reject any key that :data:`RUN_DEFAULTS` does not know, naming the nearest valid one.
+
+    ``where`` prefixes messages (e.g. ``per_dataset.rings``); ``_key`` is the path inside a run config.
+    """
+    if not isinstance(fragment, dict):
+        raise ConfigError(f"config {where or 'file'} must be a mapping of keys to values, got {fragment!r}")
+    for key, value in fragment.items():
+        key_path = f"{_key}.{key}" if _key else str(key)
+        shown = f"{where}.{key}" if where else str(key)
+        if key not in template:
+            raise unknown(f"config key in {where or 'the run config'}:", key, template)
+        if key_path in FREE_FORM:
+            if not isinstance(value, dict):
+                raise ConfigError(f"config key {shown} must be a mapping, got {value!r}")
+        elif isinstance(template[key], dict):
+            check_keys(value, shown, template[key], key_path)
+
+
+def validate_run(run: Dict[str, Any]) -> Dict[str, Any]:
+    """Check every key and value of a complete run config; returns it for chaining."""
+    check_keys(run)
+    for path, check in CHECKS.items():
+        node = run
+        for part in path.split("."):
+            node = node[part]
+        check(path, node)
+    samplers._check(run["sampler"]["name"], run["sampler"]["options"])
+    training = run["training"]
+    kernel_cost = run["sampler"]["options"].get("leapfrog", 1) if run["sampler"]["name"] == "hmc" else 1
+    if training["mcmc_steps"] % kernel_cost:
+        raise ConfigError(
+            f"training.mcmc_steps ({training['mcmc_steps']}) must be a multiple of hmc's leapfrog "
+            f"({kernel_cost}) so every sampler spends the same gradient budget"
+        )
+    if run["evaluation"]["temperature"] is None:
+        raise ConfigError(
+            "evaluation.temperature is not set and the sampler has no noise_scale to take it from; "
+            "set evaluation.temperature (the model density is exp(f / T))"
+        )
+    return run
+
+
+def complete_run(fragment: Dict[str, Any]) -> Dict[str, Any]:
+    """Defaults under a user's run config, the evaluation temperature filled in, then checked."""
+    check_keys(fragment)
+    run = deep_merge(RUN_DEFAULTS, fragment)
+    if run["evaluation"]["temperature"] is None:
+        noise = run["sampler"]["options"].get("noise_scale")
+        if noise:
+            run["evaluation"]["temperature"] = float(noise) ** 2
+    return validate_run(run)
+
+
+def resolve_run(suite: Dict[str, Any], dataset: str, sampler: str, seed: int) -> Dict[str, Any]:
+    """The run config of one (dataset, sampler, seed) cell of a suite."""
+    check_suite(suite)
+    parts = [("defaults", suite.get("defaults") or {}),
+             (f"per_dataset.{dataset}", (suite.get("per_dataset") or {}).get(dataset) or {}),
+             (f"per_sampler.{sampler}", (suite.get("per_sampler") or {}).get(sampler) or {})]
+    fragment: Dict[str, Any] = {}
+    for where, part in parts:
+        check_keys(part, where)
+        fragment = deep_merge(fragment, part)
+    pool = fragment.get("sampler", {}).get("options", {})
+    noise = pool.get("noise_scale")
+    fragment = deep_merge(fragment, {"seed": seed, "data": {"name": dataset}, "sampler": {"name": sampler}})
+    fragment["sampler"]["options"] = samplers.options_for(sampler, pool)
+    run = deep_merge(RUN_DEFAULTS, fragment)
+    if run["evaluation"]["temperature"] is None and noise:
+        run["evaluation"]["temperature"] = float(noise) ** 2  # one temperature for every sampler of a cell
+    return validate_run(run)
+
+
+def check_suite(suite: Dict[str, Any]) -> None:
+    if not isinstance(suite, dict):
+        raise ConfigError("a suite config must be a mapping")
+    for key in suite:
+        if key not in SUITE_KEYS:
+            raise unknown("suite config key", key, SUITE_KEYS)
+    for key in ("datasets", "samplers", "seeds"):
+        if not isinstance(suite.get(key), list) or not suite[key]:
+            raise ConfigError(f"suite config key {key} must be a non-empty list")
+    for name in suite["samplers"]:
+        if name not in samplers.NAMES:
+            raise unknown("sampler in suite key samplers:", name, samplers.NAMES)
+    for key, names in (("per_dataset", suite["datasets"]), ("per_sampler", suite["samplers"])):
+        for name in suite.get(key, {}) or {}:
+            if name not in names:
+                raise ConfigError(f"suite key {key} names {name!r}, which is not in the suite's list: {names}")
+
+
+def suite_runs(suite: Dict[str, Any]) -> Iterator[Tuple[str, str, int, Dict[str, Any]]]:
+    """Every (dataset, sampler, seed, run config) of a suite, each one validated."""
+    for dataset in suite["datasets"]:
+        for sampler in suite["samplers"]:
+            for seed in suite["seeds"]:
+                yield dataset, sampler, seed, resolve_run(suite, dataset, sampler, seed)
+
+
+def is_suite(config: Dict[str, Any]) -> bool:
+    return isinstance(config, dict) and "datasets" in config and "samplers" in config
+
+
+def load_yaml(path: str | Path) -> Dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    return data if data is not None else {}
+
+
+def config_hash(run: Dict[str, Any]) -> str:
+    """A short content hash of a run config (resumes refuse checkpoints of another config)."""
+    canonical = json.dumps(run, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def run_label(run: Dict[str, Any]) -> str:
+    return f"{run['data']['name']}/{run['sampler']['name']}/seed{run['seed']}"
+
+
+def flatten(run: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
+    """``{"training.lr": 1e-4, ...}``: one row of a provenance table."""
+    rows: Dict[str, Any] = {}
+    for key, value in run.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and value:
+            rows.update(flatten(value, path))
+        else:
+            rows[path] = value
+    return rows
+
+
+__all__ = [
+    "ConfigError", "RUN_DEFAULTS", "check_keys", "check_suite", "complete_run", "config_hash",
+    "deep_merge", "flatten", "is_suite", "load_yaml", "resolve_run", "run_label", "suite_runs",
+    "validate_run",
+]

@@ -1,0 +1,52 @@
+"""Gather per-run tables into one long table per kind, keyed by dataset, sampler and seed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable, List
+
+import pandas as pd
+import yaml
+
+from .config import config_hash, flatten
+from .errors import ConfigError
+from .io import write_csv
+
+KINDS = ("metrics", "eval", "fid")  # per-run CSV tables; a kind no run has is skipped
+
+
+def run_keys(run_dir: Path) -> dict:
+    config_file = run_dir / "config.yaml"
+    if not config_file.is_file():
+        raise ConfigError(f"{run_dir} is not a finished run: {config_file} is missing (rerun its training job)")
+    run = yaml.safe_load(config_file.read_text())
+    return {"dataset": run["data"]["name"], "sampler": run["sampler"]["name"], "seed": run["seed"], "_run": run}
+
+
+def gather(run_dirs: Iterable[str | Path], out_dir: str | Path) -> List[Path]:
+    out_dir = Path(out_dir)
+    frames = {kind: [] for kind in KINDS}
+    provenance = []
+    for run_dir in map(Path, run_dirs):
+        keys = run_keys(run_dir)
+        run = keys.pop("_run")
+        for kind in KINDS:
+            path = run_dir / f"{kind}.csv"
+            if path.is_file():
+                frames[kind].append(pd.read_csv(path).assign(**keys))
+        record = json.loads((run_dir / "provenance.json").read_text())
+        packages = record.pop("packages", {})
+        provenance.append({
+            **keys, **record, "config_hash": config_hash(run),
+            **{f"version.{name}": version for name, version in packages.items()},
+            **{f"config.{key}": value for key, value in flatten(run).items()},
+        })
+    written = []
+    for kind, parts in frames.items():
+        if parts:
+            table = pd.concat(parts, ignore_index=True)
+            columns = ["dataset", "sampler", "seed"] + [c for c in table.columns if c not in ("dataset", "sampler", "seed")]
+            written.append(write_csv(out_dir / f"{kind}.csv", table[columns]))
+    written.append(write_csv(out_dir / "provenance.csv", pd.DataFrame(provenance)))
+    return written

@@ -1,0 +1,271 @@
+"""Algorithm 1 (short-run, non-persistent by default): learn an EBM with any sampler.
+
+Each iteration draws a data batch (plus Gaussian data noise), fresh chain starts from p0,
+runs K sampler steps on ``f_theta``, and takes one optimiser step on
+``f(z).mean() - f(x).mean()`` (z detached): the paper's learning gradient, step 9.
+
+A run is resumable: every ``checkpoint_every`` iterations the whole state (network,
+optimiser, random generators, chain bank, tables so far) is checkpointed, and a rerun of
+the same config in the same directory carries on from the newest good checkpoint, ending
+with the same tables as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from . import models, samplers, targets
+from .checkpoints import Checkpoints
+from .config import config_hash, run_label
+from .errors import ConfigError
+from .evaluation import Grid, density_distances, model_log_density, sliced_wasserstein
+from .io import write_atomic, write_csv, write_json, write_yaml
+from .provenance import collect, now
+
+SNAPSHOT_SAMPLES = 1000  # samples kept per snapshot for the figures
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("config asks for device: cuda, but no CUDA device is visible; set device: auto or cpu")
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+class ChainStarts:
+    """p0: fresh Gaussian or uniform noise, or a persistent bank with random restarts."""
+
+    def __init__(self, training: Dict[str, Any], shape: tuple, device: torch.device):
+        self.kind = training["init"]
+        self.scale = training["init_scale"]
+        self.n = training["n_chains"]
+        self.shape, self.device = tuple(shape), device
+        self.reinit_prob = training["reinit_prob"]
+        self.bank: Optional[torch.Tensor] = None
+        self.index: Optional[torch.Tensor] = None
+        if self.kind == "persistent":
+            self.size = training["persistent_size"]
+            if self.size < self.n:
+                raise ConfigError("training.persistent_size must be at least training.n_chains")
+
+    def noise(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        if self.kind == "uniform":
+            u = torch.rand((n, *self.shape), generator=generator, device=self.device)
+            return self.scale * (2 * u - 1)
+        return self.scale * torch.randn((n, *self.shape), generator=generator, device=self.device)
+
+    def draw(self, generator: torch.Generator, n: Optional[int] = None) -> torch.Tensor:
+        if self.kind != "persistent" or n is not None:
+            return self.noise(n or self.n, generator)
+        if self.bank is None:
+            self.bank = self.noise(self.size, generator)
+        self.index = torch.randint(self.size, (self.n,), generator=generator, device=self.device)
+        starts = self.bank[self.index]
+        restart = torch.rand(self.n, generator=generator, device=self.device) < self.reinit_prob
+        fresh = self.noise(self.n, generator)
+        return torch.where(restart.view(-1, *([1] * len(self.shape))), fresh, starts)
+
+    def update(self, z: torch.Tensor) -> None:
+        if self.kind == "persistent":
+            self.bank[self.index] = z
+
+
+class ToyData:
+    """Training batches drawn exactly from a toy target (the data set is infinite)."""
+
+    def __init__(self, run: Dict[str, Any]):
+        self.target = targets.get(run["data"]["name"], **run["data"]["options"])
+        self.shape = (self.target.dim,)
+
+    def batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        return self.target.sample(n, generator)
+
+
+def build_optimizer(params, training: Dict[str, Any]) -> torch.optim.Optimizer:
+    if training["optimizer"] == "adam":
+        return torch.optim.Adam(params, lr=training["lr"], betas=tuple(training["betas"]))
+    return torch.optim.SGD(params, lr=training["lr"], momentum=training["momentum"])
+
+
+def build_model(run: Dict[str, Any], dim: int) -> torch.nn.Module:
+    options = dict(run["model"]["options"])
+    if run["model"]["name"] == "toynet":
+        options.setdefault("dim", dim)
+    try:
+        return models.build(run["model"]["name"], **options)
+    except TypeError as error:
+        raise ConfigError(f"model.options: {error}") from None
+
+
+class Trainer:
+    """One run of Algorithm 1 in one output directory, resumable."""
+
+    def __init__(self, run: Dict[str, Any], out: Path, progress: bool = True,
+                 log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)):
+        self.run, self.out, self.progress, self.log = run, Path(out), progress, log
+        self.device = resolve_device(run["device"])
+        self.data = ToyData(run)
+        torch.manual_seed(run["seed"])  # network initialisation
+        self.net = build_model(run, self.data.shape[0]).to(self.device)
+        self.kernel = samplers.get(run["sampler"]["name"], self.net, **run["sampler"]["options"])
+        self.optimizer = build_optimizer(self.net.parameters(), run["training"])
+        self.chains = ChainStarts(run["training"], self.data.shape, self.device)
+        self.data_generator = torch.Generator().manual_seed(run["seed"])
+        self.chain_generator = torch.Generator(self.device).manual_seed(run["seed"] + 1)
+        ev = run["evaluation"]
+        self.grid = Grid(self.data.target.extent, ev["grid_size"])
+        exact_generator = torch.Generator().manual_seed(10_000 + run["seed"])
+        self.exact_samples = self.data.target.sample(ev["n_samples"], exact_generator)
+        self.checkpoints = Checkpoints(self.out / "checkpoints", config_hash(run),
+                                       run["training"]["keep_checkpoints"], log)
+        self.iteration = 0
+        self.elapsed = 0.0
+        self.status = "running"
+        self.metrics: List[Dict[str, Any]] = []
+        self.evals: List[Dict[str, Any]] = []
+        self.snapshots: Dict[int, Dict[str, np.ndarray]] = {}
+        self.energies: Dict[int, Dict[str, torch.Tensor]] = {}
+
+    # -- state ---------------------------------------------------------------------------
+    def state_dict(self) -> Dict[str, Any]:
+        return {
+            "model": self.net.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "data_generator": self.data_generator.get_state(),
+            "chain_generator": self.chain_generator.get_state(),
+            "bank": None if self.chains.bank is None else self.chains.bank.cpu(),
+            "elapsed": self.elapsed, "status": self.status,
+            "metrics": self.metrics, "evals": self.evals,
+            "snapshots": self.snapshots, "energies": self.energies,
+        }
+
+    def load_state_dict(self, payload: Dict[str, Any]) -> None:
+        self.net.load_state_dict(payload["model"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.data_generator.set_state(payload["data_generator"])
+        self.chain_generator.set_state(payload["chain_generator"])
+        if payload["bank"] is not None:
+            self.chains.bank = payload["bank"].to(self.device)
+        self.iteration, self.elapsed, self.status = payload["iteration"], payload["elapsed"], payload["status"]
+        self.metrics, self.evals = payload["metrics"], payload["evals"]
+        self.snapshots, self.energies = payload["snapshots"], payload["energies"]
+
+    # -- the loop ------------------------------------------------------------------------
+    def step(self) -> Dict[str, torch.Tensor]:
+        training = self.run["training"]
+        x = self.data.batch(training["batch_size"], self.data_generator).to(self.device)
+        if self.run["data"]["noise"] > 0:
+            x = x + self.run["data"]["noise"] * torch.randn(x.shape, generator=self.chain_generator,
+                                                            device=self.device)
+        z0 = self.chains.draw(self.chain_generator)
+        final, info = samplers.sample(self.kernel, z0, training["mcmc_steps"], self.chain_generator)
+        self.chains.update(final.z)
+        f_data, f_model = self.net(x).mean(), self.net(final.z).mean()
+        loss = f_model - f_data
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return {"loss": loss.detach(), "f_data": f_data.detach(), "f_model": f_model.detach(), **info}
+
+    def record_metrics(self, values: Dict[str, torch.Tensor]) -> None:
+        row: Dict[str, Any] = {"iteration": self.iteration}
+        row["energy_diff"] = float(values["f_data"] - values["f_model"])
+        row["loss"] = float(values["loss"])
+        row["grad_norm"] = float(values["grad_norm"].mean())
+        for key in ("acceptance", "gamma_mean", "divergent"):
+            if key in values:
+                row[key] = float(values[key].mean())
+        if "gamma_min" in values:
+            row["gamma_min"] = float(values["gamma_min"].min())
+        row["wall_time"] = round(self.elapsed, 3)
+        self.metrics.append(row)
+
+    @torch.no_grad()
+    def evaluate(self) -> None:
+        """Toy metrics at the current iteration, and a snapshot for Figure 1."""
+        ev = self.run["evaluation"]
+        generator = torch.Generator(self.device).manual_seed(1_000_003 * (self.run["seed"] + 1) + self.iteration)
+        z0 = self.chains.noise(ev["n_samples"], generator)
+        final, _ = samplers.sample(self.kernel, z0, self.run["training"]["mcmc_steps"], generator)
+        samples = final.z.float().cpu()
+        log_q = model_log_density(self.net, ev["temperature"], self.grid, self.device)
+        row = {"iteration": self.iteration, **density_distances(self.data.target, log_q, self.grid)}
+        finite = torch.isfinite(samples).all()
+        row["sliced_w2"] = (sliced_wasserstein(samples, self.exact_samples, ev["projections"],
+                                               torch.Generator().manual_seed(self.iteration))
+                            if finite else float("nan"))
+        self.evals.append(row)
+        self.snapshots[self.iteration] = {
+            "log_density": log_q.view(self.grid.size, self.grid.size).numpy(),
+            "samples": samples[:SNAPSHOT_SAMPLES].numpy(),
+        }
+        self.energies[self.iteration] = {k: v.detach().cpu().clone() for k, v in self.net.state_dict().items()}
+
+    def train(self) -> Path:
+        training, every = self.run["training"], self.run["evaluation"]["every"]
+        total = training["iterations"]
+        payload = self.checkpoints.load_latest()
+        if payload is not None:
+            self.load_state_dict(payload)
+            self.log(f"stanley: {run_label(self.run)}: resuming from iteration {self.iteration} of {total}")
+        elif not self.evals:
+            self.evaluate()  # iteration 0: the untrained model
+        started, clock = now(), time.perf_counter()
+        bar = tqdm(total=total, initial=self.iteration, disable=not self.progress, mininterval=2.0,
+                   desc=run_label(self.run), unit="it", file=sys.stderr)
+        while self.iteration < total and self.status == "running":
+            values = self.step()
+            self.iteration += 1
+            bar.update()
+            if not torch.isfinite(values["loss"]):
+                self.status = f"diverged at iteration {self.iteration}"
+                self.log(f"stanley: {run_label(self.run)}: {self.status} (non-finite loss); stopping cleanly")
+            done = self.iteration == total or self.status != "running"
+            self.elapsed, clock = self.elapsed + time.perf_counter() - clock, time.perf_counter()
+            if self.iteration % training["log_every"] == 0 or done:
+                self.record_metrics(values)
+            if (self.iteration % every == 0 or done) and self.status == "running":
+                self.evaluate()
+            if self.iteration % training["checkpoint_every"] == 0 or done:
+                self.checkpoints.save(self.iteration, self.state_dict())
+        bar.close()
+        if self.status == "running":
+            self.status = "completed"
+        self.write_outputs(started)
+        return self.out
+
+    def write_outputs(self, started: str) -> None:
+        """Every table atomically, ``metrics.csv`` last: its presence means the run is complete."""
+        out, grid = self.out, self.grid
+        write_yaml(out / "config.yaml", self.run)
+        iterations = sorted(self.snapshots)
+        def save_samples(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:
+                np.savez_compressed(
+                    handle,
+                    samples=self.snapshots[iterations[-1]]["samples"],
+                    snapshot_iterations=np.array(iterations),
+                    snapshot_log_density=np.stack([self.snapshots[i]["log_density"] for i in iterations]),
+                    snapshot_samples=np.stack([self.snapshots[i]["samples"] for i in iterations]),
+                    grid_extent=np.array(grid.extent), temperature=np.array(self.run["evaluation"]["temperature"]),
+                )
+        write_atomic(out / "samples.npz", save_samples)
+        write_atomic(out / "energies.pt", lambda tmp: torch.save(copy.deepcopy(self.energies), tmp))
+        write_csv(out / "eval.csv", pd.DataFrame(self.evals))
+        write_json(out / "provenance.json", collect(self.run, self.device, self.elapsed, started, self.status))
+        write_csv(out / "metrics.csv", pd.DataFrame(self.metrics))
+
+
+def train(run: Dict[str, Any], out: str | Path, progress: bool = True) -> Path:
+    """Train one run config into ``out`` (resuming if it holds checkpoints of the same config)."""
+    return Trainer(run, Path(out), progress=progress).train()
