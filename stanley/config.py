@@ -57,7 +57,7 @@ sampler, target or model that receives them checks them."""
 FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
     "seeds", "samplers", "datasets", "defaults", "per_dataset", "per_sampler", "gpu", "jobs_per_gpu",
-    "diagnostics", "scale",
+    "diagnostics", "scale", "results",
 }
 
 
@@ -239,6 +239,7 @@ def check_suite(suite: Dict[str, Any]) -> None:
 
 def suite_runs(suite: Dict[str, Any]) -> Iterator[Tuple[str, str, int, Dict[str, Any]]]:
     """Every (dataset, sampler, seed, run config) of a suite, each one validated."""
+    check_suite(suite)
     for dataset in suite["datasets"]:
         for sampler in suite["samplers"]:
             for seed in suite["seeds"]:

@@ -48,8 +48,8 @@ def model_log_density(f: Callable[[torch.Tensor], torch.Tensor], temperature: fl
                       device: torch.device | str = "cpu", chunk: int = 65536) -> torch.Tensor:
     """Grid-normalised ``log exp(f / T)`` at the grid points, in chunks to bound memory."""
     points = grid.points
-    values = torch.cat([f(points[i:i + chunk].to(device)).float().cpu() for i in range(0, len(points), chunk)])
-    return normalise_on_grid(values / temperature, grid)
+    values = torch.cat([f(points[i:i + chunk].to(device)).double().cpu() for i in range(0, len(points), chunk)])
+    return normalise_on_grid(values / temperature, grid).float()  # normalised in double, stored in single
 
 
 def density_distances(target: Target, log_q: torch.Tensor, grid: Grid) -> Dict[str, float]:

@@ -5,7 +5,7 @@ from snakemake.exceptions import WorkflowError
 from stanley import config as suite_config
 from stanley.errors import ConfigError
 
-RESULTS = "results"
+RESULTS = config.get("results", "results")
 RUN_DIR = RESULTS + "/runs/{dataset}/{sampler}/seed{seed}"
 
 try:

@@ -1,0 +1,48 @@
+"""Shared fixtures: small run configs and a way to call the installed ``stanley`` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+POOL = {"step_size": 2.0, "noise_scale": 0.0070710678, "threshold": 0.01, "leapfrog": 5}
+
+
+def small_run(sampler: str = "stanley", **training) -> dict:
+    """A rings run small enough for a unit test (seconds on one CPU thread)."""
+    from stanley.samplers import options_for
+
+    return {
+        "device": "cpu",
+        "sampler": {"name": sampler, "options": options_for(sampler, POOL)},
+        "training": {"iterations": 60, "mcmc_steps": 40, "lr": 1.0e-3, "log_every": 10,
+                     "checkpoint_every": 20, **training},
+        "evaluation": {"every": 30, "grid_size": 64, "n_samples": 300, "projections": 64},
+    }
+
+
+@pytest.fixture
+def write_config(tmp_path):
+    def write(config: dict, name: str = "run.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(config))
+        return path
+    return write
+
+
+def stanley(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """Run the installed ``stanley`` command of this environment."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    result = subprocess.run([str(BIN / "stanley"), *args], capture_output=True, text=True, env=env, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"stanley {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result

@@ -1,0 +1,121 @@
+"""Algorithm 1 on the rings: it learns, and a killed run resumes to the same tables."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from conftest import BIN, small_run, stanley
+from stanley import config, training
+
+TABLES = ("metrics.csv", "eval.csv")
+
+
+def tables_without_wall_time(out):
+    return {name: pd.read_csv(out / name).drop(columns=["wall_time"], errors="ignore") for name in TABLES}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("sampler", ["stanley", "langevin"])
+def test_short_training_lowers_kl_and_sample_distance(tmp_path, sampler):
+    run = config.complete_run(config.deep_merge(small_run(sampler, iterations=150, mcmc_steps=50),
+                                                {"evaluation": {"every": 150}}))
+    training.train(run, tmp_path, progress=False)
+    evals = pd.read_csv(tmp_path / "eval.csv").set_index("iteration")
+    assert list(evals.index) == [0, 150]
+    assert evals.loc[150, "kl"] < 0.5 * evals.loc[0, "kl"]
+    assert evals.loc[150, "sliced_w2"] < evals.loc[0, "sliced_w2"]
+
+
+def test_outputs_and_tables(tmp_path):
+    run = config.complete_run(small_run())
+    training.train(run, tmp_path, progress=False)
+    metrics = pd.read_csv(tmp_path / "metrics.csv")
+    assert list(metrics["iteration"]) == [10, 20, 30, 40, 50, 60]
+    assert {"energy_diff", "grad_norm", "gamma_mean", "gamma_min", "wall_time"} <= set(metrics.columns)
+    assert metrics["gamma_min"].between(0, 1).all()
+    assert list(pd.read_csv(tmp_path / "eval.csv")["iteration"]) == [0, 30, 60]
+    samples = np.load(tmp_path / "samples.npz")
+    assert samples["snapshot_log_density"].shape == (3, 64, 64)
+    assert samples["samples"].shape == (300, 2)
+    # the grid density is normalised
+    cell = (2 * float(samples["grid_extent"]) / 64) ** 2
+    masses = np.exp(samples["snapshot_log_density"].astype(np.float64)).sum(axis=(1, 2)) * cell
+    np.testing.assert_allclose(masses, 1.0, rtol=1e-4)
+    energies = torch.load(tmp_path / "energies.pt")
+    assert sorted(energies) == [0, 30, 60]
+    assert (tmp_path / "provenance.json").is_file() and (tmp_path / "config.yaml").is_file()
+
+
+@pytest.mark.parametrize("options", [
+    {"training": {"init": "persistent", "persistent_size": 500, "optimizer": "sgd", "lr": 1e-4, "momentum": 0.9}},
+    {"training": {"init": "uniform"}, "data": {"noise": 0.03}},
+])
+@pytest.mark.parametrize("sampler", ["stanley", "hmc"])
+def test_training_variants_run(tmp_path, options, sampler):
+    fragment = config.deep_merge(small_run(sampler, iterations=20, mcmc_steps=40), options)
+    training.train(config.complete_run(fragment), tmp_path, progress=False)
+    assert len(pd.read_csv(tmp_path / "metrics.csv")) == 2
+
+
+def test_rerun_of_finished_run_keeps_tables(tmp_path):
+    run = config.complete_run(small_run(iterations=20))
+    training.train(run, tmp_path, progress=False)
+    first = tables_without_wall_time(tmp_path)
+    training.train(run, tmp_path, progress=False)
+    for name, table in tables_without_wall_time(tmp_path).items():
+        pd.testing.assert_frame_equal(table, first[name])
+
+
+@pytest.mark.slow
+def test_killed_run_resumes_to_identical_tables(tmp_path, write_config):
+    path = write_config(small_run(iterations=80))
+    whole, killed = tmp_path / "whole", tmp_path / "killed"
+    stanley("train", "--config", str(path), "--out", str(whole), "--threads", "1", "--no-progress")
+
+    process = subprocess.Popen([str(BIN / "stanley"), "train", "--config", str(path), "--out", str(killed),
+                                "--threads", "1", "--no-progress"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while not list((killed / "checkpoints").glob("ckpt_*.pt")) and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert list((killed / "checkpoints").glob("ckpt_*.pt")), "no checkpoint was written before the kill"
+    assert not (killed / "metrics.csv").exists()  # killed mid-run: no table yet
+
+    result = stanley("train", "--config", str(path), "--out", str(killed), "--threads", "1", "--no-progress")
+    assert "resuming from iteration" in result.stderr
+    expected = tables_without_wall_time(whole)
+    for name, table in tables_without_wall_time(killed).items():
+        pd.testing.assert_frame_equal(table, expected[name], check_exact=True)
+    a, b = np.load(whole / "samples.npz"), np.load(killed / "samples.npz")
+    for key in a.files:
+        np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_corrupt_checkpoint_is_set_aside(tmp_path):
+    run = config.complete_run(small_run(iterations=40))
+    training.train(run, tmp_path, progress=False)
+    checkpoints = sorted((tmp_path / "checkpoints").glob("ckpt_*.pt"))
+    newest = checkpoints[-1]
+    newest.write_bytes(newest.read_bytes()[:100])  # truncated
+    messages = []
+    trainer = training.Trainer(run, tmp_path, progress=False, log=messages.append)
+    payload = trainer.checkpoints.load_latest()
+    assert payload["iteration"] == 20
+    assert any("set aside" in m for m in messages)
+    assert newest.with_suffix(".pt.bad").exists()
