@@ -79,6 +79,30 @@ def initial_points(spec: str, target, n: int, generator):
     raise ConfigError(f"--init must be gaussian, target or point:X,Y; got {spec!r}")
 
 
+def _fid_stats(args: argparse.Namespace) -> None:
+    from . import fid
+
+    extractor = fid.feature_extractor(args.inception, proxy=args.proxy, device=args.device)
+    path = fid.reference_stats(args.dataset, extractor, args.out, root=args.root, image_size=args.image_size,
+                               limit=args.limit, split=args.split)
+    print(f"stanley: {extractor.protocol} reference statistics of {args.dataset} written to {path}")
+
+
+def _download(args: argparse.Namespace) -> None:
+    from . import data, fid
+
+    if args.name == "inception":
+        print(f"stanley: Inception weights at {fid.download_inception(args.root)}")
+        return
+    try:
+        data.check(args.name, args.root)
+        print(f"stanley: {args.name} is complete under {args.root}")
+    except ConfigError:
+        data.download(args.name, args.root)
+        data.check(args.name, args.root)
+        print(f"stanley: {args.name} downloaded to {args.root}")
+
+
 def _tables(args: argparse.Namespace) -> None:
     from .tables import gather
 
@@ -126,6 +150,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="an .npz file")
     add_sampler_options(p)
     p.set_defaults(func=_sample)
+
+    p = sub.add_parser("fid-stats", help="FID reference statistics of a data set's training images")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--root", default="data", help="data directory")
+    p.add_argument("--image-size", type=int, default=32)
+    p.add_argument("--limit", type=int, default=None, help="use the first N images")
+    p.add_argument("--split", default="train")
+    p.add_argument("--proxy", action="store_true", help="the stand-in extractor (tests, CI): labelled proxy")
+    p.add_argument("--inception", default=None, help="Inception weights file (default: $STANLEY_INCEPTION)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--out", required=True, help="an .npz file")
+    p.set_defaults(func=_fid_stats)
+
+    p = sub.add_parser("download", help="fetch a data set, or the Inception weights, where the internet is reachable")
+    p.add_argument("name", help="cifar10 | flowers102 | celeba | inception")
+    p.add_argument("--root", default=None, help="data directory (for inception: where the weights go)")
+    p.set_defaults(func=_download)
 
     p = sub.add_parser("tables", help="gather run tables into one table per kind")
     p.add_argument("--runs", nargs="+", required=True, help="run directories")

@@ -23,7 +23,7 @@ from .errors import ConfigError, unknown
 RUN_DEFAULTS: Dict[str, Any] = {
     "seed": 0,
     "device": "auto",
-    "data": {"name": "rings", "options": {}, "noise": 0.0},
+    "data": {"name": "rings", "options": {}, "noise": 0.0, "root": "data", "image_size": 32, "limit": None},
     "model": {"name": "toynet", "options": {}},
     "sampler": {"name": "stanley", "options": {}},
     "training": {
@@ -50,9 +50,20 @@ RUN_DEFAULTS: Dict[str, Any] = {
         "n_samples": 2000,
         "projections": 256,
     },
+    "fid": {
+        "every": 0,
+        "n_samples": 10000,
+        "batch_size": 250,
+        "proxy": False,
+        "inception": None,
+        "reference": None,
+    },
 }
 """Every key a run config may hold, with its default. ``*.options`` are free-form: the
-sampler, target or model that receives them checks them."""
+sampler, target or model that receives them checks them. ``data.root``, ``image_size`` and
+``limit`` concern image data sets only; ``evaluation`` grids concern toy targets only.
+``fid.every = 0`` turns FID off; ``fid.proxy`` uses the stand-in feature extractor (tests, CI):
+its numbers are labelled "proxy" everywhere."""
 
 FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
@@ -98,6 +109,16 @@ def _string(key: str, value: Any) -> None:
         raise ConfigError(f"config key {key} must be a non-empty string, got {value!r}")
 
 
+def _boolean(key: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"config key {key} must be true or false, got {value!r}")
+
+
+def _optional_string(key: str, value: Any) -> None:
+    if value is not None:
+        _string(key, value)
+
+
 def _betas(key: str, value: Any) -> None:
     if not (isinstance(value, (list, tuple)) and len(value) == 2
             and all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in value)):
@@ -109,6 +130,9 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "device": _choice("auto", "cpu", "cuda"),
     "data.name": _string,
     "data.noise": _number(0),
+    "data.root": _string,
+    "data.image_size": _number(8, integer=True),
+    "data.limit": _number(1, integer=True, nullable=True),
     "model.name": _string,
     "sampler.name": _choice(*samplers.NAMES),
     "training.iterations": _number(1, integer=True),
@@ -131,6 +155,12 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "evaluation.grid_size": _number(8, integer=True),
     "evaluation.n_samples": _number(10, integer=True),
     "evaluation.projections": _number(1, integer=True),
+    "fid.every": _number(0, integer=True),
+    "fid.n_samples": _number(2, integer=True),
+    "fid.batch_size": _number(1, integer=True),
+    "fid.proxy": _boolean,
+    "fid.inception": _optional_string,
+    "fid.reference": _optional_string,
 }
 
 
@@ -173,6 +203,12 @@ def validate_run(run: Dict[str, Any]) -> Dict[str, Any]:
             node = node[part]
         check(path, node)
     samplers._check(run["sampler"]["name"], run["sampler"]["options"])
+    data_kind(run["data"]["name"])
+    if run["fid"]["every"] and data_kind(run["data"]["name"]) != "images":
+        raise ConfigError("fid.every is set but data.name is a toy target; FID is for image data sets (set fid.every: 0)")
+    if run["fid"]["every"] and not run["fid"]["reference"]:
+        raise ConfigError("fid.every is set but fid.reference is not: name the reference statistics file "
+                          "(the workflow's reference_stats rule makes it)")
     training = run["training"]
     kernel_cost = run["sampler"]["options"].get("leapfrog", 1) if run["sampler"]["name"] == "hmc" else 1
     if training["mcmc_steps"] % kernel_cost:
@@ -186,6 +222,17 @@ def validate_run(run: Dict[str, Any]) -> Dict[str, Any]:
             "set evaluation.temperature (the model density is exp(f / T))"
         )
     return run
+
+
+def data_kind(name: str) -> str:
+    """``toy`` for a target of :mod:`stanley.targets`, ``images`` for a data set of :mod:`stanley.data`."""
+    from . import data, targets
+
+    if name in targets.REGISTRY:
+        return "toy"
+    if name in data.NAMES:
+        return "images"
+    raise unknown("data.name", name, [*targets.REGISTRY, *data.NAMES])
 
 
 def complete_run(fragment: Dict[str, Any]) -> Dict[str, Any]:

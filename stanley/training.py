@@ -23,15 +23,16 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from . import models, samplers, targets
+from . import data, models, samplers, targets
 from .checkpoints import Checkpoints
-from .config import config_hash, run_label
+from .config import config_hash, data_kind, run_label
 from .errors import ConfigError
 from .evaluation import Grid, density_distances, model_log_density, sliced_wasserstein
 from .io import write_atomic, write_csv, write_json, write_yaml
 from .provenance import collect, now
 
-SNAPSHOT_SAMPLES = 1000  # samples kept per snapshot for the figures
+SNAPSHOT_SAMPLES = 1000  # toy samples kept per snapshot for the figures
+SNAPSHOT_IMAGES = 64  # images kept per snapshot (an 8 x 8 grid)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -91,16 +92,35 @@ class ToyData:
         return self.target.sample(n, generator)
 
 
+class ImageData:
+    """A whole image data set held as uint8 on the training device; batches in [-1, 1]."""
+
+    def __init__(self, run: Dict[str, Any], device: torch.device):
+        spec = run["data"]
+        if spec["name"] != "shapes":
+            data.check(spec["name"], spec["root"])  # a missing data set stops here, before any work
+        self.images = data.load(spec["name"], spec["root"], spec["image_size"], limit=spec["limit"],
+                                seed=run["seed"], dtype=torch.uint8).to(device)
+        self.shape = tuple(self.images.shape[1:])
+
+    def batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        index = torch.randint(len(self.images), (n,), generator=generator)
+        return data.to_unit(self.images[index.to(self.images.device)])
+
+
 def build_optimizer(params, training: Dict[str, Any]) -> torch.optim.Optimizer:
     if training["optimizer"] == "adam":
         return torch.optim.Adam(params, lr=training["lr"], betas=tuple(training["betas"]))
     return torch.optim.SGD(params, lr=training["lr"], momentum=training["momentum"])
 
 
-def build_model(run: Dict[str, Any], dim: int) -> torch.nn.Module:
+def build_model(run: Dict[str, Any], shape: tuple) -> torch.nn.Module:
     options = dict(run["model"]["options"])
     if run["model"]["name"] == "toynet":
-        options.setdefault("dim", dim)
+        options.setdefault("dim", shape[0])
+    if run["model"]["name"] == "convnet":
+        options.setdefault("image_size", shape[-1])
+        options.setdefault("channels", shape[0])
     try:
         return models.build(run["model"]["name"], **options)
     except TypeError as error:
@@ -114,18 +134,21 @@ class Trainer:
                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)):
         self.run, self.out, self.progress, self.log = run, Path(out), progress, log
         self.device = resolve_device(run["device"])
-        self.data = ToyData(run)
+        self.images = data_kind(run["data"]["name"]) == "images"
+        self.fid = FIDEvaluation(run, self.device) if run["fid"]["every"] else None
+        self.data = ImageData(run, self.device) if self.images else ToyData(run)
         torch.manual_seed(run["seed"])  # network initialisation
-        self.net = build_model(run, self.data.shape[0]).to(self.device)
+        self.net = build_model(run, self.data.shape).to(self.device)
         self.kernel = samplers.get(run["sampler"]["name"], self.net, **run["sampler"]["options"])
         self.optimizer = build_optimizer(self.net.parameters(), run["training"])
         self.chains = ChainStarts(run["training"], self.data.shape, self.device)
         self.data_generator = torch.Generator().manual_seed(run["seed"])
         self.chain_generator = torch.Generator(self.device).manual_seed(run["seed"] + 1)
-        ev = run["evaluation"]
-        self.grid = Grid(self.data.target.extent, ev["grid_size"])
-        exact_generator = torch.Generator().manual_seed(10_000 + run["seed"])
-        self.exact_samples = self.data.target.sample(ev["n_samples"], exact_generator)
+        if not self.images:
+            ev = run["evaluation"]
+            self.grid = Grid(self.data.target.extent, ev["grid_size"])
+            exact_generator = torch.Generator().manual_seed(10_000 + run["seed"])
+            self.exact_samples = self.data.target.sample(ev["n_samples"], exact_generator)
         self.checkpoints = Checkpoints(self.out / "checkpoints", config_hash(run),
                                        run["training"]["keep_checkpoints"], log)
         self.iteration = 0
@@ -133,6 +156,7 @@ class Trainer:
         self.status = "running"
         self.metrics: List[Dict[str, Any]] = []
         self.evals: List[Dict[str, Any]] = []
+        self.fids: List[Dict[str, Any]] = []
         self.snapshots: Dict[int, Dict[str, np.ndarray]] = {}
         self.energies: Dict[int, Dict[str, torch.Tensor]] = {}
 
@@ -145,7 +169,7 @@ class Trainer:
             "chain_generator": self.chain_generator.get_state(),
             "bank": None if self.chains.bank is None else self.chains.bank.cpu(),
             "elapsed": self.elapsed, "status": self.status,
-            "metrics": self.metrics, "evals": self.evals,
+            "metrics": self.metrics, "evals": self.evals, "fids": self.fids,
             "snapshots": self.snapshots, "energies": self.energies,
         }
 
@@ -157,7 +181,7 @@ class Trainer:
         if payload["bank"] is not None:
             self.chains.bank = payload["bank"].to(self.device)
         self.iteration, self.elapsed, self.status = payload["iteration"], payload["elapsed"], payload["status"]
-        self.metrics, self.evals = payload["metrics"], payload["evals"]
+        self.metrics, self.evals, self.fids = payload["metrics"], payload["evals"], payload["fids"]
         self.snapshots, self.energies = payload["snapshots"], payload["energies"]
 
     # -- the loop ------------------------------------------------------------------------
@@ -190,11 +214,23 @@ class Trainer:
         row["wall_time"] = round(self.elapsed, 3)
         self.metrics.append(row)
 
+    def eval_generator(self, salt: int = 0) -> torch.Generator:
+        """Evaluation draws its own randomness, so the training stream is the same with or without it."""
+        return torch.Generator(self.device).manual_seed(1_000_003 * (self.run["seed"] + 1) + 7 * self.iteration + salt)
+
     @torch.no_grad()
     def evaluate(self) -> None:
-        """Toy metrics at the current iteration, and a snapshot for Figure 1."""
+        """Metrics at the current iteration, and a snapshot for the figures."""
+        if self.images:
+            self.evaluate_images()
+        else:
+            self.evaluate_toy()
+        if not self.images:
+            self.energies[self.iteration] = {k: v.detach().cpu().clone() for k, v in self.net.state_dict().items()}
+
+    def evaluate_toy(self) -> None:
         ev = self.run["evaluation"]
-        generator = torch.Generator(self.device).manual_seed(1_000_003 * (self.run["seed"] + 1) + self.iteration)
+        generator = self.eval_generator()
         z0 = self.chains.noise(ev["n_samples"], generator)
         final, _ = samplers.sample(self.kernel, z0, self.run["training"]["mcmc_steps"], generator)
         samples = final.z.float().cpu()
@@ -209,7 +245,21 @@ class Trainer:
             "log_density": log_q.view(self.grid.size, self.grid.size).numpy(),
             "samples": samples[:SNAPSHOT_SAMPLES].numpy(),
         }
-        self.energies[self.iteration] = {k: v.detach().cpu().clone() for k, v in self.net.state_dict().items()}
+
+    def evaluate_images(self) -> None:
+        """Short-run images from fresh chains (an 8 x 8 grid) and the energy gap to data."""
+        generator = self.eval_generator()
+        z0 = self.chains.noise(SNAPSHOT_IMAGES, generator)
+        final, _ = samplers.sample(self.kernel, z0, self.run["training"]["mcmc_steps"], generator)
+        x = self.data.batch(SNAPSHOT_IMAGES, torch.Generator().manual_seed(self.iteration))
+        self.evals.append({"iteration": self.iteration, "f_data": float(self.net(x).mean()),
+                           "f_samples": float(self.net(final.z).mean())})
+        self.snapshots[self.iteration] = {"samples": data.to_uint8(final.z.clamp(-1, 1).cpu()).numpy()}
+        if self.fid is not None and self.iteration > 0 and (
+                self.iteration % self.fid.every == 0 or self.iteration == self.run["training"]["iterations"]):
+            self.fids.append({"iteration": self.iteration,
+                              **self.fid(self.kernel, self.run["training"]["mcmc_steps"], self.data.shape,
+                                         self.eval_generator(salt=1))})
 
     def train(self) -> Path:
         training, every = self.run["training"], self.run["evaluation"]["every"]
@@ -234,7 +284,8 @@ class Trainer:
             self.elapsed, clock = self.elapsed + time.perf_counter() - clock, time.perf_counter()
             if self.iteration % training["log_every"] == 0 or done:
                 self.record_metrics(values)
-            if (self.iteration % every == 0 or done) and self.status == "running":
+            fid_due = self.fid is not None and self.iteration % self.fid.every == 0
+            if (self.iteration % every == 0 or fid_due or done) and self.status == "running":
                 self.evaluate()
             if self.iteration % training["checkpoint_every"] == 0 or done:
                 self.checkpoints.save(self.iteration, self.state_dict())
@@ -246,24 +297,53 @@ class Trainer:
 
     def write_outputs(self, started: str) -> None:
         """Every table atomically, ``metrics.csv`` last: its presence means the run is complete."""
-        out, grid = self.out, self.grid
+        out = self.out
         write_yaml(out / "config.yaml", self.run)
         iterations = sorted(self.snapshots)
-        def save_samples(tmp: Path) -> None:
-            with open(tmp, "wb") as handle:
-                np.savez_compressed(
-                    handle,
-                    samples=self.snapshots[iterations[-1]]["samples"],
-                    snapshot_iterations=np.array(iterations),
-                    snapshot_log_density=np.stack([self.snapshots[i]["log_density"] for i in iterations]),
-                    snapshot_samples=np.stack([self.snapshots[i]["samples"] for i in iterations]),
-                    grid_extent=np.array(grid.extent), temperature=np.array(self.run["evaluation"]["temperature"]),
-                )
-        write_atomic(out / "samples.npz", save_samples)
-        write_atomic(out / "energies.pt", lambda tmp: torch.save(copy.deepcopy(self.energies), tmp))
+        arrays = {"samples": self.snapshots[iterations[-1]]["samples"], "snapshot_iterations": np.array(iterations)}
+        for key in self.snapshots[iterations[-1]]:
+            arrays[f"snapshot_{key}"] = np.stack([self.snapshots[i][key] for i in iterations])
+        if not self.images:
+            arrays.update(grid_extent=np.array(self.grid.extent),
+                          temperature=np.array(self.run["evaluation"]["temperature"]))
+        write_atomic(out / "samples.npz", lambda tmp: np.savez_compressed(open(tmp, "wb"), **arrays))
+        if self.energies:
+            write_atomic(out / "energies.pt", lambda tmp: torch.save(copy.deepcopy(self.energies), tmp))
+        if self.images:
+            write_atomic(out / "model.pt", lambda tmp: torch.save(self.net.state_dict(), tmp))
+        if self.fid is not None:
+            write_csv(out / "fid.csv", pd.DataFrame(self.fids, columns=FID_COLUMNS))
         write_csv(out / "eval.csv", pd.DataFrame(self.evals))
         write_json(out / "provenance.json", collect(self.run, self.device, self.elapsed, started, self.status))
         write_csv(out / "metrics.csv", pd.DataFrame(self.metrics))
+
+
+FID_COLUMNS = ["iteration", "fid", "protocol", "n_samples", "reference"]
+
+
+class FIDEvaluation:
+    """FID of a run's own sampler against its data set's reference statistics (clean-fid).
+
+    Everything it needs (weights, reference statistics) is checked when the run starts.
+    """
+
+    def __init__(self, run: Dict[str, Any], device: torch.device):
+        from . import fid
+
+        spec = run["fid"]
+        self.every, self.n_samples, self.batch_size = spec["every"], spec["n_samples"], spec["batch_size"]
+        self.reference = Path(spec["reference"])
+        if not self.reference.is_file():
+            raise ConfigError(f"FID reference statistics {self.reference} do not exist: make them first "
+                              f"(snakemake {self.reference}, or stanley fid-stats)")
+        self.extractor = fid.feature_extractor(spec["inception"], proxy=spec["proxy"], device=device)
+        self.device = device
+
+    def __call__(self, kernel, budget: int, shape: tuple, generator: torch.Generator) -> Dict[str, Any]:
+        from . import fid
+
+        gen = fid.sampler_generator(kernel, budget, shape, generator, self.device)
+        return fid.fid_of_generator(gen, self.n_samples, self.batch_size, self.extractor, self.reference).as_dict()
 
 
 def train(run: Dict[str, Any], out: str | Path, progress: bool = True) -> Path:
