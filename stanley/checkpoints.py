@@ -36,6 +36,8 @@ class Checkpoints:
 
     def load_latest(self) -> Optional[Dict[str, Any]]:
         """The newest checkpoint that loads and matches this config, or ``None``."""
+        for stale in self.directory.glob(".ckpt_*.tmp"):  # a write that was killed before its rename
+            stale.unlink(missing_ok=True)
         for path in sorted(self.directory.glob(PATTERN), reverse=True):
             try:
                 payload = torch.load(path, map_location="cpu", weights_only=False)

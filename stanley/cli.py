@@ -103,6 +103,18 @@ def _download(args: argparse.Namespace) -> None:
         print(f"stanley: {args.name} downloaded to {args.root}")
 
 
+def _inpaint(args: argparse.Namespace) -> None:
+    import torch
+
+    from .inpainting import run_inpainting
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    npz, table = run_inpainting(args.run, n=args.n, out_dir=args.out_dir, mask_side=args.mask, steps=args.steps,
+                                device=args.device)
+    print(f"stanley: inpainting of {args.run} written to {npz} and {table}")
+
+
 def _tables(args: argparse.Namespace) -> None:
     from .tables import gather
 
@@ -168,6 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default=None, help="data directory (for inception: where the weights go)")
     p.set_defaults(func=_download)
 
+    p = sub.add_parser("inpaint", help="fill a masked centre square of test images with a trained run's sampler")
+    p.add_argument("--run", required=True, help="a finished image run directory (config.yaml, model.pt)")
+    p.add_argument("--n", type=int, default=100, help="test images (the paper's 100)")
+    p.add_argument("--out-dir", default=None, help="where inpainting.npz and inpainting.csv go (default --run)")
+    p.add_argument("--mask", type=int, default=None, help="side of the masked centre square in pixels (default half the image)")
+    p.add_argument("--steps", type=int, default=None, help="gradient evaluations (default the run's mcmc_steps)")
+    p.add_argument("--device", default=None, help="cpu | cuda | auto (default the run's device)")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.set_defaults(func=_inpaint)
+
     p = sub.add_parser("tables", help="gather run tables into one table per kind")
     p.add_argument("--runs", nargs="+", required=True, help="run directories")
     p.add_argument("--out", required=True, help="tables directory")
@@ -202,6 +224,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ConfigError as error:
         print(f"stanley: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a full disk or a vanished directory mid-run; outputs are atomic, so none is torn
+        print(f"stanley: error: could not read or write {error.filename or 'a file'}: {error.strerror or error}",
+              file=sys.stderr)
+        return 1
     return 0
 
 

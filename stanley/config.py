@@ -3,7 +3,8 @@
 A suite holds ``defaults`` (a run-config fragment), ``per_dataset`` and ``per_sampler``
 fragments, and the lists ``datasets`` x ``samplers`` x ``seeds``. :func:`resolve_run` merges
 them into one run config. ``sampler.options`` in a suite is a shared pool: each sampler takes
-the options it knows (``threshold`` reaches only the STANLEY kernels). Every key is checked
+the options it knows (``threshold`` reaches only the STANLEY kernels). ``samplers_per_dataset``
+gives a data set its own sampler list; ``data_root`` sets every run's ``data.root``. Every key is checked
 before any work starts; a bad one raises :class:`ConfigError` naming it and the fix.
 """
 
@@ -42,6 +43,7 @@ RUN_DEFAULTS: Dict[str, Any] = {
         "log_every": 100,
         "checkpoint_every": 1000,
         "keep_checkpoints": 2,
+        "divergence_bound": 1.0e6,
     },
     "evaluation": {
         "every": 2000,
@@ -68,8 +70,9 @@ its numbers are labelled "proxy" everywhere."""
 FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
     "seeds", "samplers", "datasets", "defaults", "per_dataset", "per_sampler", "gpu", "jobs_per_gpu",
-    "diagnostics", "scale", "results",
+    "diagnostics", "scale", "results", "samplers_per_dataset", "data_root", "figures", "inpainting",
 }
+"""``figures`` and ``inpainting`` are read by the workflow only (workflow/rules/images.smk)."""
 
 
 def _number(low: float | None = None, high: float | None = None, *, strict_low: bool = False,
@@ -150,6 +153,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "training.log_every": _number(1, integer=True),
     "training.checkpoint_every": _number(1, integer=True),
     "training.keep_checkpoints": _number(1, integer=True),
+    "training.divergence_bound": _number(0, strict_low=True),
     "evaluation.every": _number(1, integer=True),
     "evaluation.temperature": _number(0, strict_low=True, nullable=True),
     "evaluation.grid_size": _number(8, integer=True),
@@ -249,7 +253,9 @@ def complete_run(fragment: Dict[str, Any]) -> Dict[str, Any]:
 def resolve_run(suite: Dict[str, Any], dataset: str, sampler: str, seed: int) -> Dict[str, Any]:
     """The run config of one (dataset, sampler, seed) cell of a suite."""
     check_suite(suite)
+    root = {"data": {"root": suite["data_root"]}} if suite.get("data_root") is not None else {}
     parts = [("defaults", suite.get("defaults") or {}),
+             ("data_root", root),  # above defaults, below a data set's own data.root
              (f"per_dataset.{dataset}", (suite.get("per_dataset") or {}).get(dataset) or {}),
              (f"per_sampler.{sampler}", (suite.get("per_sampler") or {}).get(sampler) or {})]
     fragment: Dict[str, Any] = {}
@@ -278,17 +284,38 @@ def check_suite(suite: Dict[str, Any]) -> None:
     for name in suite["samplers"]:
         if name not in samplers.NAMES:
             raise unknown("sampler in suite key samplers:", name, samplers.NAMES)
-    for key, names in (("per_dataset", suite["datasets"]), ("per_sampler", suite["samplers"])):
+    per_dataset_samplers = suite.get("samplers_per_dataset") or {}
+    if not isinstance(per_dataset_samplers, dict):
+        raise ConfigError("suite key samplers_per_dataset must map data set names to lists of samplers")
+    for dataset, names in per_dataset_samplers.items():
+        if dataset not in suite["datasets"]:
+            raise ConfigError(f"suite key samplers_per_dataset names {dataset!r}, which is not in the suite's "
+                              f"list: {suite['datasets']}")
+        if not isinstance(names, list) or not names:
+            raise ConfigError(f"suite key samplers_per_dataset.{dataset} must be a non-empty list")
+        for name in names:
+            if name not in samplers.NAMES:
+                raise unknown(f"sampler in suite key samplers_per_dataset.{dataset}:", name, samplers.NAMES)
+    if suite.get("data_root") is not None and (not isinstance(suite["data_root"], str) or not suite["data_root"]):
+        raise ConfigError(f"suite key data_root must be a folder name, got {suite['data_root']!r}")
+    every_sampler = sorted({name for dataset in suite["datasets"] for name in samplers_of(suite, dataset)})
+    for key, names in (("per_dataset", suite["datasets"]), ("per_sampler", every_sampler)):
         for name in suite.get(key, {}) or {}:
             if name not in names:
                 raise ConfigError(f"suite key {key} names {name!r}, which is not in the suite's list: {names}")
+
+
+def samplers_of(suite: Dict[str, Any], dataset: str) -> list:
+    """The samplers run on ``dataset``: its ``samplers_per_dataset`` entry, else ``samplers``
+    (the rings toy compares six samplers, the image sets the paper's five)."""
+    return (suite.get("samplers_per_dataset") or {}).get(dataset) or suite["samplers"]
 
 
 def suite_runs(suite: Dict[str, Any]) -> Iterator[Tuple[str, str, int, Dict[str, Any]]]:
     """Every (dataset, sampler, seed, run config) of a suite, each one validated."""
     check_suite(suite)
     for dataset in suite["datasets"]:
-        for sampler in suite["samplers"]:
+        for sampler in samplers_of(suite, dataset):
             for seed in suite["seeds"]:
                 yield dataset, sampler, seed, resolve_run(suite, dataset, sampler, seed)
 
@@ -332,6 +359,6 @@ def flatten(run: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
 
 __all__ = [
     "ConfigError", "RUN_DEFAULTS", "check_keys", "check_suite", "complete_run", "config_hash",
-    "deep_merge", "flatten", "is_suite", "load_yaml", "resolve_run", "run_label", "suite_runs",
+    "deep_merge", "flatten", "is_suite", "load_yaml", "resolve_run", "run_label", "samplers_of", "suite_runs",
     "validate_run",
 ]

@@ -87,7 +87,7 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         "scale_note": SCALES.get(scale, scale),
         "figures": {name: figure(figures / f"{name}.png") for name in ("fig1", "fig1_density", "toy_metrics", "training")},
         "downloads": {name: table_link(tables / f"{name}.csv") for name in ("eval", "metrics", "provenance")},
-        "toy": None, "provenance": None, "diagnostics": None,
+        "toy": None, "provenance": None, "diagnostics": None, "unfinished": [],
     }
     if (tables / "eval.csv").is_file():
         eval_table = pd.read_csv(tables / "eval.csv")
@@ -95,8 +95,12 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         if len(toy):
             context["toy"] = {"summary": toy_summary(toy), "seeds": int(toy["seed"].nunique()),
                               "samplers": [LABELS.get(s, s) for s in sampler_order(list(toy["sampler"].unique()))]}
+    context["unfinished"] = []
     if (tables / "provenance.csv").is_file():
-        context["provenance"] = provenance(pd.read_csv(tables / "provenance.csv"))
+        jobs = pd.read_csv(tables / "provenance.csv")
+        context["provenance"] = provenance(jobs)
+        context["unfinished"] = [f"{r.dataset}/{r.sampler}/seed{r.seed}: {r.status}"
+                                 for r in jobs.itertuples() if r.status != "completed"]
     try:
         from .diagnostics import report_context
     except ImportError:

@@ -43,6 +43,18 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def ensure_writable(out: Path) -> None:
+    """Fail before any work when the run directory cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as error:
+        raise ConfigError(f"cannot write to the run directory {out}: {error.strerror or error}; "
+                          "choose another --out, or free space") from None
+
+
 class ChainStarts:
     """p0: fresh Gaussian or uniform noise, or a persistent bank with random restarts."""
 
@@ -133,6 +145,7 @@ class Trainer:
     def __init__(self, run: Dict[str, Any], out: Path, progress: bool = True,
                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)):
         self.run, self.out, self.progress, self.log = run, Path(out), progress, log
+        ensure_writable(self.out)
         self.device = resolve_device(run["device"])
         self.images = data_kind(run["data"]["name"]) == "images"
         self.fid = FIDEvaluation(run, self.device) if run["fid"]["every"] else None
@@ -199,10 +212,20 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        return {"loss": loss.detach(), "f_data": f_data.detach(), "f_model": f_model.detach(), **info}
+        return {"loss": loss.detach(), "f_data": f_data.detach(), "f_model": f_model.detach(),
+                "finite_chains": torch.isfinite(final.z).all(), **info}
 
-    def record_metrics(self, values: Dict[str, torch.Tensor]) -> None:
-        row: Dict[str, Any] = {"iteration": self.iteration}
+    def divergence(self, values: Dict[str, torch.Tensor]) -> str:
+        """Why this iteration counts as diverged, or '' (one host sync per iteration)."""
+        gap = (values["f_data"] - values["f_model"]).abs()
+        bad = torch.stack([~torch.isfinite(values["loss"]), ~values["finite_chains"],
+                           gap > self.run["training"]["divergence_bound"]]).tolist()
+        reasons = ("non-finite loss", "non-finite chain states",
+                   f"energy difference beyond training.divergence_bound = {self.run['training']['divergence_bound']:g}")
+        return "; ".join(r for r, b in zip(reasons, bad) if b)
+
+    def record_metrics(self, values: Dict[str, torch.Tensor], iteration: int) -> None:
+        row: Dict[str, Any] = {"iteration": iteration}
         row["energy_diff"] = float(values["f_data"] - values["f_model"])
         row["loss"] = float(values["loss"])
         row["grad_norm"] = float(values["grad_norm"].mean())
@@ -273,17 +296,23 @@ class Trainer:
         started, clock = now(), time.perf_counter()
         bar = tqdm(total=total, initial=self.iteration, disable=not self.progress, mininterval=2.0,
                    desc=run_label(self.run), unit="it", file=sys.stderr)
+        last_good = None
         while self.iteration < total and self.status == "running":
             values = self.step()
             self.iteration += 1
             bar.update()
-            if not torch.isfinite(values["loss"]):
+            problem = self.divergence(values)
+            if problem:
                 self.status = f"diverged at iteration {self.iteration}"
-                self.log(f"stanley: {run_label(self.run)}: {self.status} (non-finite loss); stopping cleanly")
+                self.log(f"stanley: {run_label(self.run)}: {self.status} ({problem}); stopping cleanly")
             done = self.iteration == total or self.status != "running"
             self.elapsed, clock = self.elapsed + time.perf_counter() - clock, time.perf_counter()
-            if self.iteration % training["log_every"] == 0 or done:
-                self.record_metrics(values)
+            if self.status != "running":  # diverged: keep the last good iteration's metrics
+                if last_good is not None and (self.iteration - 1) % training["log_every"]:
+                    self.record_metrics(last_good, self.iteration - 1)
+            elif self.iteration % training["log_every"] == 0 or done:
+                self.record_metrics(values, self.iteration)
+            last_good = values
             fid_due = self.fid is not None and self.iteration % self.fid.every == 0
             if (self.iteration % every == 0 or fid_due or done) and self.status == "running":
                 self.evaluate()
@@ -315,9 +344,10 @@ class Trainer:
             write_csv(out / "fid.csv", pd.DataFrame(self.fids, columns=FID_COLUMNS))
         write_csv(out / "eval.csv", pd.DataFrame(self.evals))
         write_json(out / "provenance.json", collect(self.run, self.device, self.elapsed, started, self.status))
-        write_csv(out / "metrics.csv", pd.DataFrame(self.metrics))
+        write_csv(out / "metrics.csv", pd.DataFrame(self.metrics or None, columns=None if self.metrics else METRICS))
 
 
+METRICS = ["iteration", "energy_diff", "loss", "grad_norm", "wall_time"]  # the columns every sampler has
 FID_COLUMNS = ["iteration", "fid", "protocol", "n_samples", "reference"]
 
 

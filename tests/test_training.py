@@ -119,3 +119,54 @@ def test_corrupt_checkpoint_is_set_aside(tmp_path):
     assert payload["iteration"] == 20
     assert any("set aside" in m for m in messages)
     assert newest.with_suffix(".pt.bad").exists()
+
+
+def test_divergence_stops_cleanly_and_is_recorded(tmp_path):
+    run = config.complete_run(config.deep_merge(small_run(iterations=30), {"training": {"divergence_bound": 1e-12}}))
+    training.train(run, tmp_path, progress=False)  # returns normally: a diverged run is a result
+    provenance = pd.read_json(tmp_path / "provenance.json", typ="series")
+    assert provenance["status"] == "diverged at iteration 1"
+    assert len(pd.read_csv(tmp_path / "metrics.csv")) == 0  # no good iteration to record
+
+
+def test_non_finite_loss_keeps_last_good_metrics(tmp_path, monkeypatch):
+    original = training.Trainer.step
+
+    def step(self):
+        values = original(self)
+        if self.iteration == 14:  # the 15th iteration blows up
+            values["loss"] = values["loss"] * float("nan")
+        return values
+
+    monkeypatch.setattr(training.Trainer, "step", step)
+    run = config.complete_run(small_run(iterations=40))
+    training.train(run, tmp_path, progress=False)
+    metrics = pd.read_csv(tmp_path / "metrics.csv")
+    assert list(metrics["iteration"]) == [10, 14]  # the last good iteration is kept
+    assert metrics.notna().all().all()
+    assert pd.read_json(tmp_path / "provenance.json", typ="series")["status"] == "diverged at iteration 15"
+
+
+def test_unwritable_run_directory_is_a_clear_error(tmp_path, write_config):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = stanley("train", "--config", str(write_config(small_run())), "--out", str(blocker / "run"), check=False)
+    assert result.returncode == 2
+    assert "cannot write to the run directory" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_full_disk_during_outputs_leaves_no_torn_file(tmp_path, monkeypatch):
+    import errno
+
+    run = config.complete_run(small_run(iterations=20))
+    training.train(run, tmp_path, progress=False)
+    before = (tmp_path / "eval.csv").read_bytes()
+
+    def full(path, frame):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(training, "write_csv", full)
+    with pytest.raises(OSError):
+        training.train(run, tmp_path, progress=False)
+    assert (tmp_path / "eval.csv").read_bytes() == before  # the old complete file, untouched
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary left behind
