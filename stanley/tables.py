@@ -9,6 +9,7 @@ from typing import Iterable, List
 import pandas as pd
 import yaml
 
+from .ablation import variant_of
 from .config import config_hash, flatten
 from .errors import ConfigError
 from .io import write_csv
@@ -21,7 +22,8 @@ def run_keys(run_dir: Path) -> dict:
     if not config_file.is_file():
         raise ConfigError(f"{run_dir} is not a finished run: {config_file} is missing (rerun its training job)")
     run = yaml.safe_load(config_file.read_text())
-    return {"dataset": run["data"]["name"], "sampler": run["sampler"]["name"], "seed": run["seed"], "_run": run}
+    return {"dataset": run["data"]["name"], "sampler": run["sampler"]["name"], "seed": run["seed"],
+            "variant": variant_of(run), "_run": run}
 
 
 def gather(run_dirs: Iterable[str | Path], out_dir: str | Path) -> List[Path]:
@@ -46,7 +48,8 @@ def gather(run_dirs: Iterable[str | Path], out_dir: str | Path) -> List[Path]:
     for kind, parts in frames.items():
         if parts:
             table = pd.concat(parts, ignore_index=True)
-            columns = ["dataset", "sampler", "seed"] + [c for c in table.columns if c not in ("dataset", "sampler", "seed")]
+            keys = ["dataset", "sampler", "variant", "seed"]
+            columns = keys + [c for c in table.columns if c not in keys]
             written.append(write_csv(out_dir / f"{kind}.csv", table[columns]))
     written.append(write_csv(out_dir / "provenance.csv", pd.DataFrame(provenance)))
     return written
