@@ -1,0 +1,82 @@
+"""The report in a real browser: headless Chromium, no console errors, every image loads, not blank.
+
+Chromium is Debian's package, installed here with apt-get when missing (CI runs as root); the
+test skips with the reason when it cannot be had.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, small_run
+from stanley import config, figures, report, tables, training
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def find_chromium() -> str:
+    path = shutil.which("chromium")
+    if path:
+        return path
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.skip("Chromium is missing and apt-get cannot install it here (not root): apt-get install chromium")
+    for command in (["apt-get", "install", "-y", "-qq", "chromium"], ["apt-get", "update", "-qq"],
+                    ["apt-get", "install", "-y", "-qq", "chromium"]):
+        subprocess.run(command, capture_output=True, timeout=900, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        if shutil.which("chromium"):
+            return shutil.which("chromium")
+    pytest.skip("apt-get could not install Debian's chromium package (no package registry reachable?)")
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """A real report from two tiny rings runs, each of two seeds."""
+    results = tmp_path_factory.mktemp("results")
+    runs = []
+    for sampler in ("stanley", "langevin"):
+        for seed in (0, 1):
+            run = config.complete_run(config.deep_merge(small_run(sampler, iterations=20, mcmc_steps=20),
+                                                        {"seed": seed, "evaluation": {"every": 10}}))
+            out = results / "runs" / "rings" / sampler / f"seed{seed}"
+            training.train(run, out, progress=False)
+            runs.append(out)
+    tables.gather(runs, results / "tables")
+    seed0 = [str(r / "samples.npz") for r in runs if r.name == "seed0"]
+    figures.make("fig1", seed0, results / "figures/fig1.png")
+    figures.make("fig1_density", seed0, results / "figures/fig1_density.png")
+    figures.make("toy_metrics", [str(results / "tables/eval.csv")], results / "figures/toy_metrics.png")
+    figures.make("training", [str(results / "tables/metrics.csv")], results / "figures/training.png")
+    return report.render(results, ROOT / "report/templates", results / "index.html", scale="smoke")
+
+
+def test_report_in_headless_chromium(rendered, tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
+    chromium = find_chromium()
+    errors, shot = [], tmp_path / "report.png"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 1366, "height": 768})  # a laptop screen
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(rendered.resolve().as_uri())
+        page.wait_for_load_state("load")
+        images = page.evaluate("Array.from(document.images).map(i => [i.alt, i.complete && i.naturalWidth > 0])")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        headings = page.evaluate("Array.from(document.querySelectorAll('nav a')).map(a => a.getAttribute('href'))")
+        missing_targets = [h for h in headings if not page.query_selector(h)]
+        page.screenshot(path=str(shot))
+        browser.close()
+    assert errors == []
+    assert len(images) >= 4 and all(ok for _, ok in images), images
+    assert overflow <= 0, f"the page is {overflow}px wider than a 1366px screen"
+    assert missing_targets == [], "table-of-contents links without a target"
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(shot).convert("L"), dtype=float)
+    assert pixels.std() > 10 and (pixels < 128).mean() > 0.01, "the screenshot is blank"
