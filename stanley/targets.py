@@ -59,6 +59,8 @@ class Gaussian(Target):
         self.cov = torch.eye(self.dim) if cov is None else torch.as_tensor(cov, dtype=torch.float32)
         if self.cov.shape != (self.dim, self.dim):
             raise ConfigError(f"gaussian: cov must be {self.dim} x {self.dim} to match mean, got {tuple(self.cov.shape)}")
+        if not torch.allclose(self.cov, self.cov.T):
+            raise ConfigError(f"gaussian: cov must be symmetric positive definite, got {self.cov.tolist()}")
         try:
             self.chol = torch.linalg.cholesky(self.cov.double()).float()
         except RuntimeError:

@@ -19,6 +19,7 @@ gd             z + (s/2) g                                      GD without noise
 
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, Tuple
 
 import torch
@@ -64,11 +65,11 @@ def _check(name: str, options: Dict[str, Any]) -> Dict[str, Any]:
 
     def positive(key: str, allow_zero: bool = False) -> None:
         value = merged[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not (
             value >= 0 if allow_zero else value > 0
         ):
             bound = ">= 0" if allow_zero else "> 0"
-            raise ConfigError(f"sampler {name!r}: {key} must be a number {bound}, got {value!r}")
+            raise ConfigError(f"sampler {name!r}: {key} must be a finite number {bound}, got {value!r}")
 
     def one_of(key: str, allowed) -> None:
         if merged[key] not in allowed:
