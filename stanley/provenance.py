@@ -57,6 +57,7 @@ def collect(run: Dict[str, Any], device: torch.device, wall_time: float, started
         "packages": package_versions(),
         "device": device_name(device),
         "host": socket.gethostname(),
+        "scheduler": "slurm" if os.environ.get("SLURM_JOB_ID") else None,
         "slurm_job_id": os.environ.get("SLURM_JOB_ID"),
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES"),
         "started": started,
