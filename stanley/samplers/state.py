@@ -36,7 +36,24 @@ class State:
 
 
 def evaluate(logdensity_fn: LogDensityFn, z: torch.Tensor) -> State:
-    """One gradient evaluation: the only place a kernel touches autograd."""
+    """One gradient evaluation: the only place a kernel touches autograd.
+
+    A log density may opt out of autograd by having a ``value_and_grad(z) -> (logp, grad)``
+    method (as :class:`stanley.models.ToyNet` does): it is then used instead, the fast path.
+    Autograd stays the general route and the oracle the fast path is tested against; hide
+    the method (wrap the callable in a plain function) to force autograd.
+    """
+    value_and_grad = getattr(logdensity_fn, "value_and_grad", None)
+    if value_and_grad is not None:
+        z = z.detach()
+        logp, grad = value_and_grad(z)
+        if logp.shape != z.shape[:1] or grad.shape != z.shape:
+            raise ValueError(
+                f"value_and_grad must return one value per chain, shape {tuple(z.shape[:1])}, and a "
+                f"gradient of the chains' shape {tuple(z.shape)}; got {tuple(logp.shape)} and {tuple(grad.shape)}"
+            )
+        return State(z=z, logp=logp.detach() if logp.requires_grad else logp,
+                     grad=grad.detach() if grad.requires_grad else grad)
     with torch.enable_grad():
         z = z.detach().requires_grad_(True)
         logp = logdensity_fn(z)
@@ -56,4 +73,5 @@ def per_chain_sum(x: torch.Tensor) -> torch.Tensor:
 
 def grad_norm(state: State) -> torch.Tensor:
     """Mean over chains of the L2 norm of the gradient: the per-step info every kernel records."""
-    return state.grad.flatten(1).norm(dim=1).mean()
+    # torch.linalg.vector_norm is what Tensor.norm(dim=1) calls, minus its Python dispatch
+    return torch.linalg.vector_norm(state.grad.flatten(1), dim=1).mean()
