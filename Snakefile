@@ -13,9 +13,15 @@ validate(config, "workflow/schemas/config.schema.yaml")
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/fid.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/inpainting.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/diagnostics.smk"
+include: "workflow/rules/ablation.smk"
+include: "workflow/rules/claims.smk"
 include: "workflow/rules/report.smk"
 
 

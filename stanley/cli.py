@@ -32,6 +32,8 @@ def _train(args: argparse.Namespace) -> None:
         if args.dataset or args.sampler or args.seed is not None:
             raise ConfigError(f"{args.config} is a run config: --dataset/--sampler/--seed only select from a suite")
         run = config.complete_run(raw)
+    if not args.threads and config.data_kind(run["data"]["name"]) == "toy":
+        torch.set_num_threads(1)  # tiny nets: one thread is fastest (benchmarks/train_step.py)
     out = training.train(run, args.out, progress=not args.no_progress)
     print(f"stanley: {config.run_label(run)} written to {out}")
 
@@ -122,6 +124,16 @@ def _tables(args: argparse.Namespace) -> None:
         print(f"stanley: wrote {path}")
 
 
+def _claims(args: argparse.Namespace) -> None:
+    from .claims import evaluate
+    from .io import write_csv
+
+    ledger = evaluate(args.results, scale=args.scale)
+    write_csv(args.out, ledger)
+    for row in ledger.itertuples():
+        print(f"{row.id:26s} {row.verdict:13s} {row.statistic}")
+
+
 def _figure(args: argparse.Namespace) -> None:
     from . import figures
 
@@ -144,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", required=True, help="a run config, or a suite config with --dataset/--sampler/--seed")
     p.add_argument("--out", required=True, help="run directory: tables, checkpoints, samples")
     p.add_argument("--dataset"), p.add_argument("--sampler"), p.add_argument("--seed", type=int)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: 1 for toy targets, else torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
 
@@ -194,6 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs", nargs="+", required=True, help="run directories")
     p.add_argument("--out", required=True, help="tables directory")
     p.set_defaults(func=_tables)
+
+    p = sub.add_parser("claims", help="the claims ledger: a verdict per claim of the paper, from the tables")
+    p.add_argument("--results", default="results")
+    p.add_argument("--scale", default="paper", help="paper or smoke: written beside every verdict")
+    p.add_argument("--out", required=True, help="a .csv file")
+    p.set_defaults(func=_claims)
 
     p = sub.add_parser("figure", help="draw one figure from tables")
     p.add_argument("name")

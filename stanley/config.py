@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import json
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Tuple
@@ -70,9 +71,9 @@ its numbers are labelled "proxy" everywhere."""
 FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
     "seeds", "samplers", "datasets", "defaults", "per_dataset", "per_sampler", "gpu", "jobs_per_gpu",
-    "diagnostics", "scale", "results", "samplers_per_dataset", "data_root", "figures", "inpainting",
+    "diagnostics", "scale", "results", "samplers_per_dataset", "data_root", "figures", "inpainting", "ablation",
 }
-"""``figures`` and ``inpainting`` are read by the workflow only (workflow/rules/images.smk)."""
+"""``figures`` and ``inpainting`` are read by the workflow only (workflow/rules/figures.smk, inpainting.smk)."""
 
 
 def _number(low: float | None = None, high: float | None = None, *, strict_low: bool = False,
@@ -81,13 +82,13 @@ def _number(low: float | None = None, high: float | None = None, *, strict_low: 
         if value is None and nullable:
             return
         kinds = (int,) if integer else (int, float)
-        ok = isinstance(value, kinds) and not isinstance(value, bool)
+        ok = isinstance(value, kinds) and not isinstance(value, bool) and math.isfinite(value)
         if ok and low is not None:
             ok = value > low if strict_low else value >= low
         if ok and high is not None:
             ok = value <= high
         if not ok:
-            what = "an integer" if integer else "a number"
+            what = "an integer" if integer else "a finite number"
             bounds = []
             if low is not None:
                 bounds.append(f"{'>' if strict_low else '>='} {low}")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import matplotlib
 
@@ -85,6 +86,7 @@ def fig1_density(inputs: Sequence[str], out: str | Path) -> Path:
 def toy_metrics(inputs: Sequence[str], out: str | Path) -> Path:
     """Toy metrics against iterations: mean over seeds with a +-1 sd band."""
     table = pd.read_csv(inputs[0])
+    table = table[table["kl"].notna()] if "kl" in table else table  # toy rows only (image runs share eval.csv)
     metrics = [("kl", "KL(target || model)"), ("tv", "total variation"), ("sliced_w2", "sliced W2 of samples")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4))
     hue_order = sampler_order(table["sampler"].unique())
@@ -104,25 +106,193 @@ def toy_metrics(inputs: Sequence[str], out: str | Path) -> Path:
 
 
 def training_curves(inputs: Sequence[str], out: str | Path) -> Path:
-    """Energy difference f(data) - f(samples) and chain gradient norm against iterations."""
+    """Energy difference f(data) - f(samples) and chain gradient norm against iterations,
+    one row per data set (their scales have nothing in common)."""
     table = pd.read_csv(inputs[0])
-    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.4))
-    hue_order = sampler_order(table["sampler"].unique())
-    for ax, (column, title) in zip(axes, [("energy_diff", "f(data) - f(samples)"),
-                                          ("grad_norm", "mean chain gradient norm")]):
-        sns.lineplot(table, x="iteration", y=column, hue="sampler", hue_order=hue_order, palette=PALETTE,
-                     errorbar="sd", ax=ax, legend=ax is axes[-1])
-        ax.set_title(title, fontsize=10)
-        ax.set_ylabel("")
+    datasets = list(dict.fromkeys(table["dataset"])) if "dataset" in table else [None]
+    fig, grid = plt.subplots(len(datasets), 2, figsize=(8.4, 3.4 * len(datasets)), squeeze=False)
+    for axes, dataset in zip(grid, datasets):
+        part = table if dataset is None else table[table["dataset"] == dataset]
+        hue_order = sampler_order(part["sampler"].unique())
+        for ax, (column, title) in zip(axes, [("energy_diff", "f(data) - f(samples)"),
+                                              ("grad_norm", "mean chain gradient norm")]):
+            sns.lineplot(part, x="iteration", y=column, hue="sampler", hue_order=hue_order, palette=PALETTE,
+                         errorbar="sd", ax=ax, legend=ax is axes[-1])
+            ax.set_title(title if dataset is None else f"{dataset}: {title}", fontsize=10)
+            ax.set_ylabel("")
+    fig.tight_layout()
+    return save(fig, out)
+
+
+# --------------------------------------------------------------------------- image figures
+
+IMAGE_ORDER = ("langevin", "stanley", "mala", "hmc", "gd")
+"""The order of the paper's Figure 3 (1: Langevin, 2: STANLEY, 3: MH, 4: HMC, 5: GD)."""
+PAPER_NAMES = {"mh": "mala"}  # the authors' logs call our mala "mh"
+PROXY_NOTE = "proxy FID: stand-in features, not comparable with Inception FIDs"
+
+
+def image_order(names: Sequence[str]) -> List[str]:
+    known = [n for n in IMAGE_ORDER if n in names]
+    return known + [n for n in sampler_order(names) if n not in known]
+
+
+def _run_of(path: Path) -> dict:
+    """The run config beside a run's table (a run directory's config.yaml)."""
+    return yaml.safe_load((path.parent / "config.yaml").read_text())
+
+
+def _final_fid(run_dir: Path) -> str:
+    """'FID 41.2 (proxy)' from the run's last FID evaluation, or '' when it has none."""
+    path = run_dir / "fid.csv"
+    table = pd.read_csv(path) if path.is_file() else pd.DataFrame()
+    if table.empty:
+        return ""
+    last = table.iloc[-1]
+    tag = " (proxy)" if last["protocol"] == "proxy" else ""
+    return f"FID{tag} {last['fid']:.3g} at {int(last['iteration']):,}"
+
+
+def mosaic(images: np.ndarray, columns: int = 8, pad: int = 1) -> np.ndarray:
+    """uint8 (n, C, H, W) images as one (rows*H, columns*W, C) picture with white gutters."""
+    n, c, h, w = images.shape
+    rows = -(-n // columns)
+    canvas = np.full((rows * (h + pad) - pad, columns * (w + pad) - pad, c), 255, dtype=np.uint8)
+    for i, image in enumerate(images):
+        r, q = divmod(i, columns)
+        canvas[r * (h + pad):r * (h + pad) + h, q * (w + pad):q * (w + pad) + w] = image.transpose(1, 2, 0)
+    return canvas
+
+
+def sample_grids(inputs: Sequence[str], out: str | Path, title: str) -> Path:
+    """Final short-run samples (the 64 of samples.npz) per sampler, one row per data set."""
+    panels: Dict[str, Dict[str, Path]] = {}
+    for path in map(Path, inputs):
+        run = _run_of(path)
+        panels.setdefault(run["data"]["name"], {})[run["sampler"]["name"]] = path
+    columns = max(len(p) for p in panels.values())
+    fig, axes = plt.subplots(len(panels), columns, figsize=(3.0 * columns, 3.4 * len(panels)), squeeze=False)
+    for row, (dataset, runs) in zip(axes, panels.items()):
+        for ax in row:
+            ax.axis("off")
+        for ax, sampler in zip(row, image_order(list(runs))):
+            arrays = np.load(runs[sampler])
+            ax.imshow(mosaic(arrays["samples"]), interpolation="nearest")
+            iteration = int(arrays["snapshot_iterations"][-1])
+            fid = _final_fid(runs[sampler].parent)
+            ax.set_title(f"{dataset}: {LABELS.get(sampler, sampler)}\niteration {iteration:,}"
+                         + (f"; {fid}" if fid else ""), fontsize=8)
+    seed = _run_of(Path(inputs[0]))["seed"]
+    fig.suptitle(f"{title} (seed {seed})", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    return save(fig, out)
+
+
+def read_fid_tables(inputs: Sequence[str]) -> Tuple[pd.DataFrame, pd.DataFrame]:
+    """(ours, paper): per-run fid.csv files keyed by their run's config.yaml, and the
+    authors' logged curves (any input with dataset and sampler columns), mh read as mala."""
+    ours, paper = [], []
+    for path in map(Path, inputs):
+        table = pd.read_csv(path)
+        if {"dataset", "sampler"} <= set(table.columns):
+            paper.append(table.assign(sampler=table["sampler"].replace(PAPER_NAMES)))
+        else:
+            run = _run_of(path)
+            ours.append(table.assign(dataset=run["data"]["name"], sampler=run["sampler"]["name"], seed=run["seed"]))
+    columns = ["dataset", "sampler", "iteration", "fid"]
+    return (pd.concat(ours, ignore_index=True) if ours else pd.DataFrame(columns=columns + ["seed", "protocol"]),
+            pd.concat(paper, ignore_index=True) if paper else pd.DataFrame(columns=columns))
+
+
+def fid_curves(inputs: Sequence[str], out: str | Path, title: str) -> Path:
+    """FID against iterations, one panel per data set: ours solid (mean, band +-1 sd over seeds),
+    the paper's logged curves dashed. A proxy FID never shares the paper's axis: the paper's
+    curves go on a second axis, and the title says so."""
+    ours, paper = read_fid_tables(inputs)
+    datasets = list(dict.fromkeys(ours["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5.6 * len(datasets), 4.0), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        mine = ours[ours["dataset"] == dataset]
+        theirs = paper[paper["dataset"] == dataset]
+        proxy = (mine["protocol"] == "proxy").any()
+        names = image_order(list(set(mine["sampler"]) | set(theirs["sampler"])))
+        sns.lineplot(mine, x="iteration", y="fid", hue="sampler", hue_order=[n for n in names if n in set(mine["sampler"])],
+                     palette=PALETTE, errorbar="sd", ax=ax, legend=False, marker="o", markersize=3)
+        ax.set_ylabel("FID (proxy)" if proxy else "FID (clean-fid, Inception)")
+        twin = ax.twinx() if proxy and len(theirs) else ax
+        for sampler, part in theirs.groupby("sampler"):
+            twin.plot(part["iteration"], part["fid"], linestyle="--", linewidth=1.2, color=PALETTE.get(sampler, "grey"))
+        if twin is not ax:
+            twin.set_ylabel("paper: Inception FID (authors' logs)")
+        n_seeds = int(mine.groupby("sampler")["seed"].nunique().max()) if len(mine) else 0
+        ax.set_title(f"{dataset}: this suite, mean and +-1 sd over {n_seeds} seed(s)"
+                     + (f"\n{PROXY_NOTE}" if proxy else ""), fontsize=9)
+        ax.set_xlabel("iteration")
+        handles = [plt.Line2D([], [], color=PALETTE.get(n, "grey"), label=LABELS.get(n, n)) for n in names]
+        handles.append(plt.Line2D([], [], color="black", label="this suite" + (" (proxy, left axis)" if twin is not ax else "")))
+        if len(theirs):
+            handles.append(plt.Line2D([], [], color="black", linestyle="--",
+                                      label="paper, authors' logs (Inception" + (", right axis)" if twin is not ax else ")")))
+        ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return save(fig, out)
+
+
+def inpainting_figure(inputs: Sequence[str], out: str | Path, shown: int = 8) -> Path:
+    """Figure 6: originals, the masked inputs, then each sampler's completions (inpainting.npz)."""
+    rows: List[Tuple[str, np.ndarray]] = []
+    dataset = ""
+    for path in map(Path, inputs):
+        arrays = np.load(path)
+        keys = pd.read_csv(path.parent / "inpainting.csv", nrows=1).iloc[0]
+        dataset = keys["dataset"]
+        if not rows:
+            rows += [("original", arrays["originals"][:shown]), ("masked", arrays["masked"][:shown])]
+        label = f"{LABELS.get(keys['sampler'], keys['sampler'])}\nMSE {arrays['mse'].mean():.3g}"
+        rows.append((label, arrays["completions"][:shown]))
+    fig, axes = plt.subplots(len(rows), 1, figsize=(1.2 * shown, 1.35 * len(rows)), squeeze=False)
+    for ax, (label, images) in zip(axes[:, 0], rows):
+        ax.imshow(mosaic(images, columns=len(images)), interpolation="nearest")
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+    fig.suptitle(f"Figure 6: inpainting the centre square of {dataset} test images "
+                 "(MSE over the masked pixels, mean over all test images, [-1, 1] scale)", fontsize=9)
+    fig.tight_layout()
+    return save(fig, out)
+
+
+def ablation(inputs: Sequence[str], out: str | Path) -> Path:
+    """The ambiguity ablation: final toy metrics of each reading of STANLEY, one point per seed."""
+    table = pd.read_csv(inputs[0])
+    final = table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
+    order = ["paper"] + sorted(v for v in final["variant"].unique() if v != "paper")
+    metrics = [("kl", "KL(target || model)"), ("tv", "total variation"), ("sliced_w2", "sliced W2 of samples")]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(order) + 1.6), sharey=True)
+    for ax, (column, title) in zip(axes, metrics):
+        sns.stripplot(final, x=column, y="variant", order=order, color=PALETTE["stanley"], size=6, ax=ax)
+        sns.pointplot(final, x=column, y="variant", order=order, errorbar=None, color="black", markers="|",
+                      linestyles="none", ax=ax)
+        ax.set_title(title, fontsize=10), ax.set_xlabel(""), ax.set_ylabel("")
+        if column == "kl":
+            ax.set_xscale("log")
+    fig.suptitle("STANLEY's ambiguous steps, one reading at a time: final rings metrics (dots: seeds, bar: mean)",
+                 fontsize=10)
     fig.tight_layout()
     return save(fig, out)
 
 
 FIGURES: Dict[str, Callable[[Sequence[str], str | Path], Path]] = {
+    "ablation": ablation,
     "fig1": fig1_rings,
     "fig1_density": fig1_density,
     "toy_metrics": toy_metrics,
     "training": training_curves,
+    "fig2": partial(sample_grids, title="Figure 2: Langevin and STANLEY samples at the end of training"),
+    "fig3": partial(sample_grids, title="Figure 3: samples of the five samplers at the end of training"),
+    "fig4": partial(fid_curves, title="Figure 4: FID against iterations"),
+    "fig5": partial(fid_curves, title="Figure 5: FID against iterations"),
+    "fig6": inpainting_figure,
 }
 
 

@@ -59,6 +59,97 @@ def toy_summary(eval_table: pd.DataFrame) -> List[Dict[str, Any]]:
     ]
 
 
+def _mean_sd(values: pd.Series) -> str:
+    values = values.dropna()
+    if not len(values):
+        return "n/a"
+    sd = f" ± {values.std(ddof=1):.3g}" if len(values) > 1 else ""
+    return f"{values.mean():.3g}{sd} (n={len(values)})"
+
+
+def fid_summary(fid_table: pd.DataFrame, paper: Optional[pd.DataFrame] = None,
+                provenance_table: Optional[pd.DataFrame] = None) -> pd.DataFrame:
+    """Final FID per data set and sampler: each run's last FID, mean ± sd over seeds, its
+    protocol (proxy or Inception), beside the paper's last logged value (the authors' "mh" is
+    our mala). Data sets the paper logged but this suite did not run show as "not run"."""
+    from .figures import PAPER_NAMES, image_order
+
+    last = fid_table.sort_values("iteration").groupby(["dataset", "sampler", "seed"], as_index=False).last()
+    paper = paper if paper is not None else pd.DataFrame(columns=["dataset", "sampler", "iteration", "fid"])
+    paper = paper.assign(sampler=paper["sampler"].replace(PAPER_NAMES))
+    paper_last = paper.sort_values("iteration").groupby(["dataset", "sampler"]).last()
+    diverged = {}
+    if provenance_table is not None and "status" in provenance_table:
+        bad = provenance_table[provenance_table["status"].astype(str).str.startswith("diverged")]
+        diverged = bad.groupby(["dataset", "sampler"]).size().to_dict()
+    rows = []
+    for dataset in dict.fromkeys([*last["dataset"], *paper["dataset"]]):
+        mine = last[last["dataset"] == dataset]
+        names = image_order(list(set(mine["sampler"]) | set(paper.loc[paper["dataset"] == dataset, "sampler"])))
+        for sampler in names:
+            runs = mine[mine["sampler"] == sampler]
+            theirs = paper_last.loc[(dataset, sampler)] if (dataset, sampler) in paper_last.index else None
+            rows.append({
+                "dataset": dataset, "sampler": LABELS.get(sampler, sampler),
+                "final FID, this suite (mean ± sd over seeds)": _mean_sd(runs["fid"]) if len(runs) else "not run",
+                "protocol": "/".join(sorted(set(runs["protocol"]))) if len(runs) else "",
+                "at iteration": f"{int(runs['iteration'].max()):,}" if len(runs) else "",
+                "runs diverged": diverged.get((dataset, sampler), 0) if len(runs) else "",
+                "paper (authors' logs, Inception)": f"{theirs['fid']:.3g}" if theirs is not None else "",
+                "paper at iteration": f"{int(theirs['iteration']):,}" if theirs is not None else "",
+            })
+    return pd.DataFrame(rows)
+
+
+def inpainting_summary(tables: List[Path]) -> Optional[Dict[str, Any]]:
+    """Masked-region MSE per sampler: each run's mean over its test images, mean ± sd over seeds."""
+    if not tables:
+        return None
+    from .figures import image_order
+
+    frame = pd.concat([pd.read_csv(path) for path in tables], ignore_index=True)
+    per_run = frame.groupby(["dataset", "sampler", "seed"], as_index=False).agg(
+        mse=("mse", "mean"), images=("image", "count"), mask_side=("mask_side", "first"), steps=("steps", "first"))
+    rows = []
+    for dataset in dict.fromkeys(per_run["dataset"]):
+        mine = per_run[per_run["dataset"] == dataset]
+        for sampler in image_order(list(mine["sampler"].unique())):
+            part = mine[mine["sampler"] == sampler]
+            rows.append({"dataset": dataset, "sampler": LABELS.get(sampler, sampler),
+                         "masked-region MSE (mean ± sd over seeds)": _mean_sd(part["mse"]),
+                         "test images": int(part["images"].iloc[0]), "mask side (px)": int(part["mask_side"].iloc[0]),
+                         "sampler steps": int(part["steps"].iloc[0])})
+    return {"html": pd.DataFrame(rows).to_html(index=False, border=0),
+            "datasets": list(dict.fromkeys(per_run["dataset"]))}
+
+
+IMAGE_FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6")
+
+
+def images_context(results: Path, reference: Path) -> Optional[Dict[str, Any]]:
+    """Figures 2-6, the final-FID table and the inpainting errors; None without image results."""
+    tables, figures = results / "tables", results / "figures"
+    shown = {name: figure(figures / f"{name}.png") for name in IMAGE_FIGURES}
+    fid_file = tables / "fid.csv"
+    inpainting_tables = sorted((results / "inpainting").glob("*/*/seed*/inpainting.csv"))
+    if not any(shown.values()) and not fid_file.is_file() and not inpainting_tables:
+        return None
+    context: Dict[str, Any] = {"figures": shown, "fid": None, "inpainting": inpainting_summary(inpainting_tables)}
+    if fid_file.is_file():
+        fid_table = pd.read_csv(fid_file)
+        paper = pd.read_csv(reference) if reference.is_file() else None
+        provenance_file = tables / "provenance.csv"
+        summary = fid_summary(fid_table, paper, pd.read_csv(provenance_file) if provenance_file.is_file() else None)
+        protocols = sorted(set(fid_table["protocol"].dropna()))
+        context["fid"] = {
+            "html": summary.to_html(index=False, border=0),
+            "protocols": protocols, "proxy": "proxy" in protocols,
+            "datasets": list(dict.fromkeys(fid_table["dataset"])),
+            "download": table_link(fid_file), "paper": reference.is_file(),
+        }
+    return context
+
+
 PROVENANCE_COLUMNS = ["dataset", "sampler", "seed", "status", "config_hash", "git_commit", "device",
                       "wall_time_s", "gpu_hours", "slurm_job_id", "finished"]
 
@@ -78,6 +169,27 @@ def provenance(table: pd.DataFrame) -> Dict[str, Any]:
     }
 
 
+def ablation_summary(table: pd.DataFrame) -> Dict[str, Any]:
+    """Final toy metrics per reading, mean +- sd over seeds, and each reading's change from the paper's."""
+    final = table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
+    columns = ["kl", "tv", "sliced_w2"]
+    means = final.groupby("variant")[columns].mean()
+    rows = []
+    for variant in ["paper"] + sorted(v for v in means.index if v != "paper"):
+        if variant not in means.index:
+            continue
+        part = final[final["variant"] == variant]
+        row = {"reading": variant, "seeds": int(part["seed"].nunique())}
+        for column in columns:
+            values = part[column].dropna()
+            sd = f" ± {values.std(ddof=1):.3g}" if len(values) > 1 else ""
+            change = ("" if variant == "paper" or "paper" not in means.index
+                      else f" ({means.loc[variant, column] - means.loc['paper', column]:+.3g})")
+            row[column] = f"{values.mean():.3g}{sd}{change}"
+        rows.append(row)
+    return {"html": pd.DataFrame(rows).to_html(index=False, border=0), "iteration": int(final["iteration"].max())}
+
+
 def render(results: str | Path = "results", templates: str | Path = "report/templates",
            out: str | Path = "report/index.html", scale: str = "paper") -> Path:
     results, templates = Path(results), Path(templates)
@@ -85,9 +197,11 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
     context: Dict[str, Any] = {
         "generated": now(), "git_commit": git_commit(), "scale": scale,
         "scale_note": SCALES.get(scale, scale),
-        "figures": {name: figure(figures / f"{name}.png") for name in ("fig1", "fig1_density", "toy_metrics", "training")},
+        "figures": {name: figure(figures / f"{name}.png") for name in ("fig1", "fig1_density", "toy_metrics", "training", "ablation")},
         "downloads": {name: table_link(tables / f"{name}.csv") for name in ("eval", "metrics", "provenance")},
         "toy": None, "provenance": None, "diagnostics": None, "unfinished": [],
+        "claims": None, "ablation": None,
+        "images": images_context(results, templates.parent / "reference" / "paper_fid_curves.csv"),
     }
     if (tables / "eval.csv").is_file():
         eval_table = pd.read_csv(tables / "eval.csv")
@@ -95,6 +209,12 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         if len(toy):
             context["toy"] = {"summary": toy_summary(toy), "seeds": int(toy["seed"].nunique()),
                               "samplers": [LABELS.get(s, s) for s in sampler_order(list(toy["sampler"].unique()))]}
+    if (tables / "claims.csv").is_file():
+        context["claims"] = pd.read_csv(tables / "claims.csv").fillna("").to_dict("records")
+    if (tables / "ablation" / "eval.csv").is_file():
+        context["ablation"] = ablation_summary(pd.read_csv(tables / "ablation" / "eval.csv"))
+        context["downloads"]["ablation"] = table_link(tables / "ablation" / "eval.csv")
+    context["downloads"]["claims"] = table_link(tables / "claims.csv")
     context["unfinished"] = []
     if (tables / "provenance.csv").is_file():
         jobs = pd.read_csv(tables / "provenance.csv")

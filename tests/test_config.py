@@ -23,7 +23,7 @@ def suite(**changes) -> dict:
 @pytest.mark.parametrize("fragment, words", [
     ({"training": {"iteratons": 5}}, ["iteratons", "did you mean 'iterations'"]),
     ({"trainig": {}}, ["trainig", "training"]),
-    ({"training": {"lr": "fast"}}, ["training.lr", "number > 0"]),
+    ({"training": {"lr": "fast"}}, ["training.lr", "finite number > 0"]),
     ({"training": {"lr": -1.0}}, ["training.lr", "> 0"]),
     ({"training": {"iterations": 2.5}}, ["training.iterations", "integer"]),
     ({"training": {"init": "zeros"}}, ["training.init", "gaussian, uniform, persistent"]),
@@ -95,8 +95,12 @@ def test_bad_suite_names_the_key(changes, words):
 def test_shipped_configs_are_valid():
     default = config.load_yaml(ROOT / "workflow/config/config.yaml")
     smoke = config.load_yaml(ROOT / "workflow/config/smoke.yaml")
-    assert len(list(config.suite_runs(default))) == 18  # rings x 6 samplers x 3 seeds
-    assert len(list(config.suite_runs(smoke))) == 12
+    for suite in (default, smoke):  # as the workflow does: each image set's FID statistics file
+        for name in set(suite["datasets"]) & {"cifar10", "flowers102", "celeba", "shapes"}:
+            own = suite["per_dataset"][name]
+            own["fid"] = {**own["fid"], "reference": f"results/reference/{name}.npz"}
+    assert len(list(config.suite_runs(default))) == 63  # rings x 6 samplers x 3 seeds + 3 image sets x 5 x 3
+    assert len(list(config.suite_runs(smoke))) == 22  # rings x 6 x 2 seeds + shapes x 5 x 2
 
 
 def test_config_hash_changes_with_any_value():
@@ -124,3 +128,37 @@ def test_cli_missing_and_invalid_yaml(tmp_path):
     bad.write_text("training: [unclosed\n")
     result = stanley("train", "--config", str(bad), "--out", str(tmp_path), check=False)
     assert result.returncode == 2 and "not valid YAML" in result.stderr
+
+
+def test_samplers_per_dataset_gives_a_data_set_its_own_samplers():
+    s = suite(datasets=["rings", "gmm"], samplers_per_dataset={"gmm": ["stanley_mh", "langevin"]},
+              per_sampler={"stanley_mh": {"training": {"mcmc_steps": 20}}})
+    runs = {(d, n, seed): run for d, n, seed, run in config.suite_runs(s)}
+    assert len(runs) == 4 * 2 + 2 * 2
+    assert {n for d, n, _ in runs if d == "gmm"} == {"stanley_mh", "langevin"}
+    assert {n for d, n, _ in runs if d == "rings"} == {"stanley", "langevin", "hmc", "gd"}
+    assert runs["gmm", "stanley_mh", 0]["training"]["mcmc_steps"] == 20  # per_sampler may name it
+    assert config.samplers_of(s, "rings") == s["samplers"]
+
+
+@pytest.mark.parametrize("changes, words", [
+    ({"samplers_per_dataset": {"cifar": ["stanley"]}}, ["samplers_per_dataset", "cifar", "rings"]),
+    ({"samplers_per_dataset": {"rings": []}}, ["samplers_per_dataset.rings", "non-empty"]),
+    ({"samplers_per_dataset": {"rings": ["stanly"]}}, ["samplers_per_dataset.rings", "stanly", "stanley"]),
+    ({"samplers_per_dataset": ["rings"]}, ["samplers_per_dataset", "map"]),
+    ({"per_sampler": {"mala": {}}}, ["per_sampler", "mala"]),
+    ({"data_root": ""}, ["data_root"]),
+])
+def test_bad_suite_matrix_extension_names_the_key(changes, words):
+    with pytest.raises(ConfigError) as error:
+        list(config.suite_runs(suite(**changes)))
+    for word in words:
+        assert word in str(error.value)
+
+
+def test_data_root_sets_every_run_data_root_but_a_data_set_own_wins():
+    s = suite(datasets=["rings", "gmm"], data_root="/scratch/data", per_dataset={"gmm": {"data": {"root": "mine"}}})
+    runs = {(d, n, seed): run for d, n, seed, run in config.suite_runs(s)}
+    assert runs["rings", "stanley", 0]["data"]["root"] == "/scratch/data"
+    assert runs["gmm", "stanley", 0]["data"]["root"] == "mine"
+

@@ -5,7 +5,14 @@ rule report:
     input:
         rules.figures.input,
         rules.tables.output,
+        expand("{dir}/inpainting.csv", dir=inpainting_dirs()),
+        rules.diagnostics.input,
+        rules.claims.output,
+        rules.ablation_figure.output if ABLATION_SPEC else [],
+        diagnostics="report/templates/diagnostics.html.j2",
         templates="report/templates/index.html.j2",
+        images="report/templates/images.html.j2",
+        paper=PAPER_CURVES,
     output:
         "report/index.html",
     params:

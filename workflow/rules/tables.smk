@@ -1,4 +1,5 @@
-# Per-run tables gathered into one long table per kind.
+# Per-run tables gathered into one long table per kind (fid.csv: the runs with FID on).
+FID_RUNS = any(run["fid"]["every"] for run in RUNS.values())
 
 
 rule tables:
@@ -8,6 +9,7 @@ rule tables:
         metrics=RESULTS + "/tables/metrics.csv",
         eval=RESULTS + "/tables/eval.csv",
         provenance=RESULTS + "/tables/provenance.csv",
+        **({"fid": RESULTS + "/tables/fid.csv"} if FID_RUNS else {}),
     params:
         runs=run_dirs(),
     shell:

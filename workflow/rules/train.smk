@@ -1,8 +1,26 @@
 # One training job per (dataset, sampler, seed). Checkpoints live inside the run directory but
 # are not declared outputs: a killed job rerun resumes from them (DESIGN.md section 8).
+# An image run also writes model.pt and (FID on) fid.csv beside the declared outputs; metrics.csv,
+# written last, marks the run complete, so rules that read those files take it as their input.
+
+
+def train_inputs(wildcards):
+    """An image run needs its data set checked, its FID reference statistics and, for the real
+    FID, the Inception weights (ancient: a re-downloaded file never retrains anything)."""
+    if getattr(wildcards, "dataset", None) not in IMAGE_DATASETS:
+        return {}
+    run = run_config(wildcards)
+    inputs = {"data": data_stamp(wildcards.dataset)} if wildcards.dataset in DOWNLOADABLE else {}
+    if run["fid"]["every"]:
+        inputs["reference"] = run["fid"]["reference"]
+        if not run["fid"]["proxy"]:
+            inputs["inception"] = ancient(inception_file(run))
+    return inputs
 
 
 rule train:
+    input:
+        unpack(train_inputs),
     output:
         metrics=RUN_DIR + "/metrics.csv",
         eval=RUN_DIR + "/eval.csv",
@@ -11,6 +29,7 @@ rule train:
     params:
         run=lambda w: yaml.safe_dump(run_config(w), sort_keys=True),
         dir=RUN_DIR,
+        slot=slot_prefix,
     resources:
         gpu=lambda w: 1 if uses_gpu(w.dataset) else 0,
     threads: 1
@@ -18,5 +37,5 @@ rule train:
         RESULTS + "/logs/train/{dataset}/{sampler}/seed{seed}.log",
     shell:
         "mkdir -p {params.dir} && printf '%s' {params.run:q} > {params.dir}/run.yaml && "
-        "stanley train --config {params.dir}/run.yaml --out {params.dir} --threads {threads} "
+        "{params.slot}stanley train --config {params.dir}/run.yaml --out {params.dir} --threads {threads} "
         "> {log} 2>&1"
