@@ -190,6 +190,28 @@ def ablation_summary(table: pd.DataFrame) -> Dict[str, Any]:
     return {"html": pd.DataFrame(rows).to_html(index=False, border=0), "iteration": int(final["iteration"].max())}
 
 
+def paper_log_notes(curves: pd.DataFrame) -> List[str]:
+    """Where the authors' own FID logs show another sampler below STANLEY (the paper's text says STANLEY wins)."""
+    notes = []
+    for dataset, part in curves.groupby("dataset", sort=False):
+        wide = part.pivot_table(index="iteration", columns="sampler", values="fid")
+        if "stanley" not in wide:
+            continue
+        others = wide.drop(columns="stanley")
+        beaten = others.lt(wide["stanley"], axis=0)
+        if not beaten.any().any():
+            notes.append(f"{dataset}: in the authors' logs STANLEY has the lowest FID at every logged checkpoint.")
+            continue
+        for sampler in beaten.columns[beaten.any()]:
+            iterations = list(wide.index[beaten[sampler]])
+            last = wide.index[-1]
+            notes.append(
+                f"{dataset}: in the authors' own logs {sampler} has a lower FID than STANLEY at "
+                f"{len(iterations)} of {len(wide)} checkpoints ({', '.join(f'{i // 1000}k' for i in iterations)}); "
+                f"final FID at {last:,}: {sampler} {wide.loc[last, sampler]:.1f}, STANLEY {wide.loc[last, 'stanley']:.1f}.")
+    return notes
+
+
 def render(results: str | Path = "results", templates: str | Path = "report/templates",
            out: str | Path = "report/index.html", scale: str = "paper") -> Path:
     results, templates = Path(results), Path(templates)
@@ -200,7 +222,7 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         "figures": {name: figure(figures / f"{name}.png") for name in ("fig1", "fig1_density", "toy_metrics", "training", "ablation")},
         "downloads": {name: table_link(tables / f"{name}.csv") for name in ("eval", "metrics", "provenance")},
         "toy": None, "provenance": None, "diagnostics": None, "unfinished": [],
-        "claims": None, "ablation": None,
+        "claims": None, "ablation": None, "paper_notes": [],
         "images": images_context(results, templates.parent / "reference" / "paper_fid_curves.csv"),
     }
     if (tables / "eval.csv").is_file():
@@ -209,6 +231,8 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         if len(toy):
             context["toy"] = {"summary": toy_summary(toy), "seeds": int(toy["seed"].nunique()),
                               "samplers": [LABELS.get(s, s) for s in sampler_order(list(toy["sampler"].unique()))]}
+    reference = Path(templates).parent / "reference" / "paper_fid_curves.csv"
+    context["paper_notes"] = paper_log_notes(pd.read_csv(reference)) if reference.is_file() else []
     if (tables / "claims.csv").is_file():
         context["claims"] = pd.read_csv(tables / "claims.csv").fillna("").to_dict("records")
     if (tables / "ablation" / "eval.csv").is_file():

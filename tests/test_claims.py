@@ -94,3 +94,13 @@ def test_rings_claim_uses_the_early_evaluations(tmp_path):
                          "sliced_w2": 0.5 + 0.01 * seed if it <= 4000 else 0.2})
     row = ledger(tmp_path, eval_=pd.DataFrame(rows)).loc["rings-early"]
     assert row["verdict"] == claims.SUPPORTED and "2,000-4,000" in row["statistic"]
+
+
+def test_report_notes_where_the_authors_logs_contradict_the_text():
+    from stanley.report import paper_log_notes
+
+    curves = pd.DataFrame({"dataset": ["d"] * 4, "sampler": ["stanley", "hmc", "stanley", "hmc"],
+                           "iteration": [5000, 5000, 10000, 10000], "fid": [50.0, 40.0, 30.0, 35.0]})
+    (note,) = paper_log_notes(curves)
+    assert "hmc has a lower FID than STANLEY at 1 of 2 checkpoints (5k)" in note
+    assert "lowest FID at every" in paper_log_notes(curves[curves["iteration"] == 10000])[0]
