@@ -30,6 +30,17 @@ def small_run(sampler: str = "stanley", **training) -> dict:
     }
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Small tensors: one thread is faster than two fighting over a shared 2-core machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def write_config(tmp_path):
     def write(config: dict, name: str = "run.yaml") -> Path:

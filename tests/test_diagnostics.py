@@ -45,13 +45,6 @@ SMOKE = {
 """The smoke config's block (workflow/config/smoke.yaml carries the same)."""
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def gaussian_ula_log_ratio(z, sigma2, s, eps, beta):
     """Pi V / V for ULA on N(0, sigma2 I), V = pi^(-beta / eps^2): z' = a z + b xi, so

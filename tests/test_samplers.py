@@ -29,14 +29,6 @@ TARGET = targets.get("gaussian", cov=SIGMA)
 CHOL = torch.linalg.cholesky(torch.tensor(SIGMA, dtype=torch.float64))
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one thread is faster than two fighting over a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def k_sigma(n_checks: int) -> float:
     """Two-sided normal quantile for n_checks comparisons at family-wise level ALPHA."""

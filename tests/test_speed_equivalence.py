@@ -27,13 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TOY = {"step_size": 2.0, "noise_scale": 0.01 / math.sqrt(2), "threshold": 0.01, "leapfrog": 5}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def autograd_path(net):
     """The same log density with ``value_and_grad`` hidden: evaluate falls back to autograd."""

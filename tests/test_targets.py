@@ -30,14 +30,6 @@ F64 = torch.float64
 PARAMETER_ROUNDING = 16 * 2.0**-24
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensors: one thread is faster than two fighting over a shared machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def k_sigma(n_checks: int) -> float:
     """Two-sided normal quantile for n_checks comparisons at family-wise level ALPHA."""

@@ -21,13 +21,6 @@ def tables_without_wall_time(out):
     return {name: pd.read_csv(out / name).drop(columns=["wall_time"], errors="ignore") for name in TABLES}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 @pytest.mark.parametrize("sampler", ["stanley", "langevin"])
 def test_short_training_lowers_kl_and_sample_distance(tmp_path, sampler):
