@@ -25,7 +25,8 @@ from .errors import ConfigError, unknown
 RUN_DEFAULTS: Dict[str, Any] = {
     "seed": 0,
     "device": "auto",
-    "data": {"name": "rings", "options": {}, "noise": 0.0, "root": "data", "image_size": 32, "limit": None},
+    "data": {"name": "rings", "options": {}, "noise": 0.0, "root": "data", "image_size": 32, "limit": None,
+             "split": "train"},
     "model": {"name": "toynet", "options": {}},
     "sampler": {"name": "stanley", "options": {}},
     "training": {
@@ -135,6 +136,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "data.name": _string,
     "data.noise": _number(0),
     "data.root": _string,
+    "data.split": _string,
     "data.image_size": _number(8, integer=True),
     "data.limit": _number(1, integer=True, nullable=True),
     "model.name": _string,

@@ -15,6 +15,7 @@ def reference_args(wildcards, output):
     spec, fid = dataset_run(wildcards.dataset)["data"], dataset_run(wildcards.dataset)["fid"]
     args = ["--dataset", wildcards.dataset, "--root", spec["root"], "--image-size", wildcards.size,
             "--device", "cuda" if uses_gpu(wildcards.dataset) else "cpu", "--out", output[0]]
+    args += ["--split", spec["split"]]
     if spec["limit"]:
         args += ["--limit", str(spec["limit"])]
     args += ["--proxy"] if wildcards.protocol == "proxy" else ["--inception", inception_file(dataset_run(wildcards.dataset))]
