@@ -50,6 +50,28 @@ def write_config(tmp_path):
     return write
 
 
+def tables_without_wall_time(out: Path) -> dict:
+    """A run's tables as data frames, less the one column that may differ between equal runs."""
+    import pandas as pd
+
+    return {name: pd.read_csv(out / name).drop(columns=["wall_time"], errors="ignore")
+            for name in ("metrics.csv", "eval.csv")}
+
+
+def assert_same_run(first: Path, second: Path) -> None:
+    """Two run directories hold identical tables and samples (wall time aside)."""
+    import numpy as np
+    import pandas as pd
+
+    expected = tables_without_wall_time(first)
+    for name, table in tables_without_wall_time(second).items():
+        pd.testing.assert_frame_equal(table, expected[name], check_exact=True)
+    a, b = np.load(first / "samples.npz"), np.load(second / "samples.npz")
+    assert a.files == b.files
+    for key in a.files:
+        np.testing.assert_array_equal(a[key], b[key])
+
+
 def stanley(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
     """Run the installed ``stanley`` command of this environment."""
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}

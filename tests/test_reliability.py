@@ -8,20 +8,13 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import BIN, small_run, stanley
+from conftest import BIN, assert_same_run, small_run, stanley
 from stanley import config
 from stanley.errors import ConfigError
-
-
-def tables(out):
-    return {name: pd.read_csv(out / name).drop(columns=["wall_time"], errors="ignore")
-            for name in ("metrics.csv", "eval.csv")}
 
 
 @pytest.mark.slow
@@ -56,12 +49,7 @@ def test_sigkill_at_many_points_resumes_to_identical_tables(tmp_path, write_conf
         stages.append(newest())
     assert process.returncode == 0
     assert kills == 6 and 0 < stages[0] < stages[-1] < 60, f"the kills did not land inside training: {stages}"
-    expected = tables(whole)
-    for name, table in tables(killed).items():
-        pd.testing.assert_frame_equal(table, expected[name], check_exact=True)
-    a, b = np.load(whole / "samples.npz"), np.load(killed / "samples.npz")
-    for key in a.files:
-        np.testing.assert_array_equal(a[key], b[key])
+    assert_same_run(whole, killed)
     print(f"\n{kills} SIGKILLs (newest checkpoint at each kill: iteration {stages}); tables identical")
 
 

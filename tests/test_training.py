@@ -11,14 +11,9 @@ import pandas as pd
 import pytest
 import torch
 
-from conftest import BIN, small_run, stanley
+from conftest import BIN, assert_same_run, small_run, stanley, tables_without_wall_time
 from stanley import config, training
 
-TABLES = ("metrics.csv", "eval.csv")
-
-
-def tables_without_wall_time(out):
-    return {name: pd.read_csv(out / name).drop(columns=["wall_time"], errors="ignore") for name in TABLES}
 
 
 
@@ -92,12 +87,7 @@ def test_killed_run_resumes_to_identical_tables(tmp_path, write_config):
 
     result = stanley("train", "--config", str(path), "--out", str(killed), "--threads", "1", "--no-progress")
     assert "resuming from iteration" in result.stderr
-    expected = tables_without_wall_time(whole)
-    for name, table in tables_without_wall_time(killed).items():
-        pd.testing.assert_frame_equal(table, expected[name], check_exact=True)
-    a, b = np.load(whole / "samples.npz"), np.load(killed / "samples.npz")
-    for key in a.files:
-        np.testing.assert_array_equal(a[key], b[key])
+    assert_same_run(whole, killed)
 
 
 def test_corrupt_checkpoint_is_set_aside(tmp_path):
