@@ -15,8 +15,6 @@ from conftest import BIN, assert_same_run, small_run, stanley, tables_without_wa
 from stanley import config, training
 
 
-
-
 @pytest.mark.parametrize("sampler", ["stanley", "langevin"])
 def test_short_training_lowers_kl_and_sample_distance(tmp_path, sampler):
     run = config.complete_run(config.deep_merge(small_run(sampler, iterations=150, mcmc_steps=50),
