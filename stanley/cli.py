@@ -226,12 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", default="paper", help="label shown on every section: paper or smoke")
     p.set_defaults(func=_report)
 
-    try:
-        from .diagnostics.cli import add_parser as add_diagnose
-    except ImportError:  # diagnostics are optional at import time
-        add_diagnose = None
-    if add_diagnose is not None:
-        add_diagnose(sub)
+    from .diagnostics.cli import add_parser as add_diagnose
+
+    add_diagnose(sub)
     return parser
 
 

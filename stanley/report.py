@@ -245,12 +245,9 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         context["provenance"] = provenance(jobs)
         context["unfinished"] = [f"{r.dataset}/{r.sampler}/seed{r.seed}: {r.status}"
                                  for r in jobs.itertuples() if r.status != "completed"]
-    try:
-        from .diagnostics import report_context
-    except ImportError:
-        report_context = None
-    if report_context is not None:
-        context["diagnostics"] = report_context(results)
+    from .diagnostics import report_context  # here: diagnostics imports this module's helpers
+
+    context["diagnostics"] = report_context(results)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=jinja2.select_autoescape(),
                              undefined=jinja2.StrictUndefined)
     html = env.get_template("index.html.j2").render(**context)
