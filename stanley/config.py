@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterator, Tuple
 
 import yaml
 
-from . import samplers
+from . import augment, improved_cd, samplers
 from .errors import ConfigError, unknown
 
 RUN_DEFAULTS: Dict[str, Any] = {
@@ -46,7 +46,9 @@ RUN_DEFAULTS: Dict[str, Any] = {
         "checkpoint_every": 1000,
         "keep_checkpoints": 2,
         "divergence_bound": 1.0e6,
+        "scheme": "short_run",
     },
+    "improved_cd": dict(improved_cd.DEFAULTS),
     "evaluation": {
         "every": 2000,
         "temperature": None,
@@ -67,14 +69,18 @@ RUN_DEFAULTS: Dict[str, Any] = {
 sampler, target or model that receives them checks them. ``data.root``, ``image_size`` and
 ``limit`` concern image data sets only; ``evaluation`` grids concern toy targets only.
 ``fid.every = 0`` turns FID off; ``fid.proxy`` uses the stand-in feature extractor (tests, CI):
-its numbers are labelled "proxy" everywhere."""
+its numbers are labelled "proxy" everywhere. ``training.scheme: improved_cd`` trains with Du et
+al.'s Improved Contrastive Divergence, configured by the ``improved_cd`` block (ignored otherwise;
+see :mod:`stanley.improved_cd`)."""
 
 FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
     "seeds", "samplers", "datasets", "defaults", "per_dataset", "per_sampler", "gpu", "jobs_per_gpu",
     "diagnostics", "scale", "results", "samplers_per_dataset", "data_root", "figures", "inpainting", "ablation",
+    "studies",
 }
-"""``figures`` and ``inpainting`` are read by the workflow only (workflow/rules/figures.smk, inpainting.smk)."""
+"""``figures`` and ``inpainting`` are read by the workflow only (workflow/rules/figures.smk, inpainting.smk);
+``studies`` by :mod:`stanley.studies`."""
 
 
 def _number(low: float | None = None, high: float | None = None, *, strict_low: bool = False,
@@ -157,6 +163,17 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "training.checkpoint_every": _number(1, integer=True),
     "training.keep_checkpoints": _number(1, integer=True),
     "training.divergence_bound": _number(0, strict_low=True),
+    "training.scheme": _choice("short_run", "improved_cd"),
+    "improved_cd.buffer_size": _number(0, integer=True),
+    "improved_cd.restart": _number(0, 1),
+    "improved_cd.augment": lambda key, value: augment.check(value),
+    "improved_cd.kl": _boolean,
+    "improved_cd.kl_weight": _number(0),
+    "improved_cd.entropy": _boolean,
+    "improved_cd.entropy_weight": _number(0),
+    "improved_cd.entropy_samples": _number(2, integer=True),
+    "improved_cd.multiscale": _boolean,
+    "improved_cd.ema": _number(0, 1),
     "evaluation.every": _number(1, integer=True),
     "evaluation.temperature": _number(0, strict_low=True, nullable=True),
     "evaluation.grid_size": _number(8, integer=True),
@@ -223,12 +240,31 @@ def validate_run(run: Dict[str, Any]) -> Dict[str, Any]:
             f"training.mcmc_steps ({training['mcmc_steps']}) must be a multiple of hmc's leapfrog "
             f"({kernel_cost}) so every sampler spends the same gradient budget"
         )
+    if training["scheme"] == "improved_cd":
+        _check_improved_cd(run)
     if run["evaluation"]["temperature"] is None:
         raise ConfigError(
             "evaluation.temperature is not set and the sampler has no noise_scale to take it from; "
             "set evaluation.temperature (the model density is exp(f / T))"
         )
     return run
+
+
+def _check_improved_cd(run: Dict[str, Any]) -> None:
+    spec, images = run["improved_cd"], data_kind(run["data"]["name"]) == "images"
+    if spec["ema"] >= 1:
+        raise ConfigError(f"improved_cd.ema must be below 1 (0 turns EMA off), got {spec['ema']!r}")
+    if not images and (spec["augment"] or spec["multiscale"]):
+        raise ConfigError("improved_cd.augment and improved_cd.multiscale are for image data sets; "
+                          f"{run['data']['name']} is a toy target: set improved_cd.augment: [] and multiscale: false")
+    if spec["augment"] and not spec["buffer_size"]:
+        raise ConfigError("improved_cd.augment transforms replay-buffer samples, but improved_cd.buffer_size is 0; "
+                          "set a buffer size or augment: []")
+    if spec["buffer_size"] and run["training"]["init"] == "persistent":
+        raise ConfigError("improved_cd's replay buffer replaces training.init: persistent; "
+                          "use init: uniform or gaussian (the buffer's restarts draw from it)")
+    if spec["multiscale"] and run["model"]["name"] != "convnet":
+        raise ConfigError(f"improved_cd.multiscale needs model.name: convnet, got {run['model']['name']!r}")
 
 
 def data_kind(name: str) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Sequence, Tuple
+from typing import Callable, Sequence, Tuple
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-from .errors import unknown
+from .errors import ConfigError, unknown
 
 
 class ToyNet(nn.Module):
@@ -108,7 +109,6 @@ def build(name: str, **options) -> nn.Module:
     return MODELS[name](**options)
 
 
-from .errors import ConfigError  # noqa: E402  (appended with ConvNet)
 
 
 class ConvNet(nn.Module):
@@ -118,14 +118,16 @@ class ConvNet(nn.Module):
     conv4x4 s1 (no padding) from the 4x4 map to one scalar, LeakyReLU between. The stride-2
     stages halve the map from ``image_size`` down to 4, so 32 has the original three; each
     doubling of the size (64, 128, ...) adds one more stage, kept at 8n_f wide (the width cap
-    is our choice: the paper says nothing about 64x64).
+    is our choice: the paper says nothing about 64x64). Sizes 16 and 8 (the coarse scales of
+    :class:`MultiScale`) have two and one stage.
     """
 
     def __init__(self, n_f: int = 64, image_size: int = 32, slope: float = 0.2, channels: int = 3):
         super().__init__()
         stages = (image_size // 4).bit_length() - 1
-        if image_size < 32 or 4 << stages != image_size:
-            raise ConfigError(f"convnet: image_size must be 32, 64 or another power of two >= 32, got {image_size!r}")
+        if image_size < 8 or 4 << stages != image_size:
+            raise ConfigError(f"convnet: image_size must be a power of two >= 8 (32 and 64 in the paper), "
+                              f"got {image_size!r}")
         for key, value in (("n_f", n_f), ("channels", channels)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"convnet: {key} must be a positive integer, got {value!r}")
@@ -159,3 +161,24 @@ class ConvNet(nn.Module):
 
 
 MODELS["convnet"] = ConvNet
+
+
+class MultiScale(nn.Module):
+    """Du et al.'s compositional multi-scale energy (seed 003, Section 2.4):
+    ``f(x) = sum_k f_k(avgpool_k(x))`` over the full, half and quarter resolutions, one
+    network per scale, so the energy sees coarse structure as well as texture. Pooling is
+    differentiable, so every sampler runs on it unchanged.
+    """
+
+    def __init__(self, build: Callable[[int], nn.Module], image_size: int, factors: Sequence[int] = (1, 2, 4)):
+        super().__init__()
+        if any(image_size % k for k in factors):
+            raise ConfigError(f"multi-scale energy: image_size {image_size} is not divisible by the factors {list(factors)}")
+        self.factors = tuple(factors)
+        self.nets = nn.ModuleList(build(image_size // k) for k in self.factors)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        total = self.nets[0](x if self.factors[0] == 1 else F.avg_pool2d(x, self.factors[0]))
+        for k, net in zip(self.factors[1:], self.nets[1:]):
+            total = total + net(F.avg_pool2d(x, k))
+        return total

@@ -1,5 +1,7 @@
 """Algorithm 1 (short-run, non-persistent by default): learn an EBM with any sampler.
 
+``training.scheme: improved_cd`` adds Du et al.'s Improved CD pieces (:mod:`stanley.improved_cd`).
+
 Each iteration draws a data batch (plus Gaussian data noise), fresh chain starts from p0,
 runs K sampler steps on ``f_theta``, and takes one optimiser step on
 ``f(z).mean() - f(x).mean()`` (z detached): the paper's learning gradient, step 9.
@@ -28,6 +30,7 @@ from .checkpoints import Checkpoints
 from .config import config_hash, data_kind, run_label
 from .errors import ConfigError
 from .evaluation import Grid, density_distances, model_log_density, sliced_wasserstein
+from .improved_cd import ImprovedCD, sample_through_last_step
 from .io import write_atomic, write_csv, write_json, write_yaml
 from .provenance import collect, now
 
@@ -127,16 +130,25 @@ def build_optimizer(params, training: Dict[str, Any]) -> torch.optim.Optimizer:
 
 
 def build_model(run: Dict[str, Any], shape: tuple) -> torch.nn.Module:
-    options = dict(run["model"]["options"])
-    if run["model"]["name"] == "toynet":
-        options.setdefault("dim", shape[0])
-    if run["model"]["name"] == "convnet":
-        options.setdefault("image_size", shape[-1])
-        options.setdefault("channels", shape[0])
-    try:
-        return models.build(run["model"]["name"], **options)
-    except TypeError as error:
-        raise ConfigError(f"model.options: {error}") from None
+    """The run's energy network; Improved CD's multi-scale energy sums one per resolution."""
+    name, base = run["model"]["name"], dict(run["model"]["options"])
+
+    def network(image_size: int) -> torch.nn.Module:
+        options = dict(base)
+        if name == "toynet":
+            options.setdefault("dim", shape[0])
+        if name == "convnet":
+            options["image_size"] = image_size
+            options.setdefault("channels", shape[0])
+        try:
+            return models.build(name, **options)
+        except TypeError as error:
+            raise ConfigError(f"model.options: {error}") from None
+
+    size = base.get("image_size", shape[-1])
+    if run["training"]["scheme"] == "improved_cd" and run["improved_cd"]["multiscale"]:
+        return models.MultiScale(network, size)
+    return network(size)
 
 
 class Trainer:
@@ -153,6 +165,11 @@ class Trainer:
         torch.manual_seed(run["seed"])  # network initialisation
         self.net = build_model(run, self.data.shape).to(self.device)
         self.kernel = samplers.get(run["sampler"]["name"], self.net, **run["sampler"]["options"])
+        self.improved = (ImprovedCD(run["improved_cd"], self.net, self.images)
+                         if run["training"]["scheme"] == "improved_cd" else None)
+        self.eval_net = self.improved.eval_net(self.net) if self.improved else self.net
+        self.eval_kernel = (self.kernel if self.eval_net is self.net else
+                            samplers.get(run["sampler"]["name"], self.eval_net, **run["sampler"]["options"]))
         self.optimizer = build_optimizer(self.net.parameters(), run["training"])
         self.chains = ChainStarts(run["training"], self.data.shape, self.device)
         self.data_generator = torch.Generator().manual_seed(run["seed"])
@@ -181,6 +198,7 @@ class Trainer:
             "data_generator": self.data_generator.get_state(),
             "chain_generator": self.chain_generator.get_state(),
             "bank": None if self.chains.bank is None else self.chains.bank.cpu(),
+            "improved_cd": self.improved.state_dict() if self.improved else None,
             "elapsed": self.elapsed, "status": self.status,
             "metrics": self.metrics, "evals": self.evals, "fids": self.fids,
             "snapshots": self.snapshots, "energies": self.energies,
@@ -193,32 +211,46 @@ class Trainer:
         self.chain_generator.set_state(payload["chain_generator"])
         if payload["bank"] is not None:
             self.chains.bank = payload["bank"].to(self.device)
+        if self.improved:
+            self.improved.load_state_dict(payload["improved_cd"], self.device)
         self.iteration, self.elapsed, self.status = payload["iteration"], payload["elapsed"], payload["status"]
         self.metrics, self.evals, self.fids = payload["metrics"], payload["evals"], payload["fids"]
         self.snapshots, self.energies = payload["snapshots"], payload["energies"]
 
     # -- the loop ------------------------------------------------------------------------
     def step(self) -> Dict[str, torch.Tensor]:
-        training = self.run["training"]
+        training, improved, generator = self.run["training"], self.improved, self.chain_generator
         x = self.data.batch(training["batch_size"], self.data_generator).to(self.device)
         if self.run["data"]["noise"] > 0:
-            x = x + self.run["data"]["noise"] * torch.randn(x.shape, generator=self.chain_generator,
-                                                            device=self.device)
-        z0 = self.chains.draw(self.chain_generator)
-        final, info = samplers.sample(self.kernel, z0, training["mcmc_steps"], self.chain_generator)
-        self.chains.update(final.z)
-        f_data, f_model = self.net(x).mean(), self.net(final.z).mean()
+            x = x + self.run["data"]["noise"] * torch.randn(x.shape, generator=generator, device=self.device)
+        z0 = self.chains.draw(generator)
+        if improved:
+            z0 = improved.starts(z0, generator)
+        if improved and improved.differentiable_last_step:
+            final, info = sample_through_last_step(self.kernel, self.net, z0, training["mcmc_steps"], generator)
+        else:
+            final, info = samplers.sample(self.kernel, z0, training["mcmc_steps"], generator)
+        chain_ends = final.z.detach()
+        self.chains.update(chain_ends)
+        f_data, f_model = self.net(x).mean(), self.net(chain_ends).mean()
         loss = f_model - f_data
+        terms = improved.kl_terms(self.net, final.z if improved.differentiable_last_step else None,
+                                  generator) if improved else {}
+        total = loss + sum(terms.values()) if terms else loss
         self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        total.backward()
         self.optimizer.step()
-        return {"loss": loss.detach(), "f_data": f_data.detach(), "f_model": f_model.detach(),
-                "finite_chains": torch.isfinite(final.z).all(), **info}
+        if improved:
+            improved.after_step(chain_ends, self.net)
+        return {"loss": loss.detach(), "total_loss": total.detach(), "f_data": f_data.detach(),
+                "f_model": f_model.detach(), "finite_chains": torch.isfinite(chain_ends).all(),
+                **{key: value.detach() for key, value in terms.items()}, **info}
 
     def divergence(self, values: Dict[str, torch.Tensor]) -> str:
         """Why this iteration counts as diverged, or '' (one host sync per iteration)."""
         gap = (values["f_data"] - values["f_model"]).abs()
-        bad = torch.stack([~torch.isfinite(values["loss"]), ~values["finite_chains"],
+        finite = torch.isfinite(values["loss"]) & torch.isfinite(values["total_loss"])
+        bad = torch.stack([~finite, ~values["finite_chains"],
                            gap > self.run["training"]["divergence_bound"]]).tolist()
         reasons = ("non-finite loss", "non-finite chain states",
                    f"energy difference beyond training.divergence_bound = {self.run['training']['divergence_bound']:g}")
@@ -229,6 +261,9 @@ class Trainer:
         row["energy_diff"] = float(values["f_data"] - values["f_model"])
         row["loss"] = float(values["loss"])
         row["grad_norm"] = float(values["grad_norm"].mean())
+        for key in ("kl_loss", "entropy_loss"):
+            if key in values:
+                row[key] = float(values[key])
         for key in ("acceptance", "gamma_mean", "divergent"):
             if key in values:
                 row[key] = float(values[key].mean())
@@ -249,15 +284,15 @@ class Trainer:
         else:
             self.evaluate_toy()
         if not self.images:
-            self.energies[self.iteration] = {k: v.detach().cpu().clone() for k, v in self.net.state_dict().items()}
+            self.energies[self.iteration] = {k: v.detach().cpu().clone() for k, v in self.eval_net.state_dict().items()}
 
     def evaluate_toy(self) -> None:
         ev = self.run["evaluation"]
         generator = self.eval_generator()
         z0 = self.chains.noise(ev["n_samples"], generator)
-        final, _ = samplers.sample(self.kernel, z0, self.run["training"]["mcmc_steps"], generator)
+        final, _ = samplers.sample(self.eval_kernel, z0, self.run["training"]["mcmc_steps"], generator)
         samples = final.z.float().cpu()
-        log_q = model_log_density(self.net, ev["temperature"], self.grid, self.device)
+        log_q = model_log_density(self.eval_net, ev["temperature"], self.grid, self.device)
         row = {"iteration": self.iteration, **density_distances(self.data.target, log_q, self.grid)}
         finite = torch.isfinite(samples).all()
         row["sliced_w2"] = (sliced_wasserstein(samples, self.exact_samples, ev["projections"],
@@ -273,15 +308,15 @@ class Trainer:
         """Short-run images from fresh chains (an 8 x 8 grid) and the energy gap to data."""
         generator = self.eval_generator()
         z0 = self.chains.noise(SNAPSHOT_IMAGES, generator)
-        final, _ = samplers.sample(self.kernel, z0, self.run["training"]["mcmc_steps"], generator)
+        final, _ = samplers.sample(self.eval_kernel, z0, self.run["training"]["mcmc_steps"], generator)
         x = self.data.batch(SNAPSHOT_IMAGES, torch.Generator().manual_seed(self.iteration))
-        self.evals.append({"iteration": self.iteration, "f_data": float(self.net(x).mean()),
-                           "f_samples": float(self.net(final.z).mean())})
+        self.evals.append({"iteration": self.iteration, "f_data": float(self.eval_net(x).mean()),
+                           "f_samples": float(self.eval_net(final.z).mean())})
         self.snapshots[self.iteration] = {"samples": data.to_uint8(final.z.clamp(-1, 1).cpu()).numpy()}
         if self.fid is not None and self.iteration > 0 and (
                 self.iteration % self.fid.every == 0 or self.iteration == self.run["training"]["iterations"]):
             self.fids.append({"iteration": self.iteration,
-                              **self.fid(self.kernel, self.run["training"]["mcmc_steps"], self.data.shape,
+                              **self.fid(self.eval_kernel, self.run["training"]["mcmc_steps"], self.data.shape,
                                          self.eval_generator(salt=1))})
 
     def train(self) -> Path:
@@ -339,7 +374,8 @@ class Trainer:
         if self.energies:
             write_atomic(out / "energies.pt", lambda tmp: torch.save(copy.deepcopy(self.energies), tmp))
         if self.images:
-            write_atomic(out / "model.pt", lambda tmp: torch.save(self.net.state_dict(), tmp))
+            # the weights evaluation uses: the EMA ones under Improved CD with ema on
+            write_atomic(out / "model.pt", lambda tmp: torch.save(self.eval_net.state_dict(), tmp))
         if self.fid is not None:
             write_csv(out / "fid.csv", pd.DataFrame(self.fids, columns=FID_COLUMNS))
         write_csv(out / "eval.csv", pd.DataFrame(self.evals))

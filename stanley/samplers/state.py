@@ -42,7 +42,15 @@ def evaluate(logdensity_fn: LogDensityFn, z: torch.Tensor) -> State:
     method (as :class:`stanley.models.ToyNet` does): it is then used instead, the fast path.
     Autograd stays the general route and the oracle the fast path is tested against; hide
     the method (wrap the callable in a plain function) to force autograd.
+
+    A callable with ``differentiable = True`` (:class:`stanley.improved_cd.WithGraph`) is the
+    one exception to "chains are detached": its value and gradient keep their graph.
     """
+    if getattr(logdensity_fn, "differentiable", False):
+        # a step that the learning gradient flows through (Improved CD's KL term): the
+        # callable keeps the graph to its parameters, and z is used as given
+        logp, grad = logdensity_fn.value_and_grad(z)
+        return State(z=z, logp=logp, grad=grad)
     value_and_grad = getattr(logdensity_fn, "value_and_grad", None)
     if value_and_grad is not None:
         z = z.detach()
