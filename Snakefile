@@ -21,6 +21,7 @@ include: "workflow/rules/inpainting.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/diagnostics.smk"
 include: "workflow/rules/ablation.smk"
+include: "workflow/rules/studies.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/report.smk"
 

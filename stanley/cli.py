@@ -120,7 +120,7 @@ def _inpaint(args: argparse.Namespace) -> None:
 def _tables(args: argparse.Namespace) -> None:
     from .tables import gather
 
-    for path in gather(args.runs, args.out):
+    for path in gather(args.runs, args.out, variants=args.variants):
         print(f"stanley: wrote {path}")
 
 
@@ -204,6 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("tables", help="gather run tables into one table per kind")
     p.add_argument("--runs", nargs="+", required=True, help="run directories")
+    p.add_argument("--variants", nargs="+", default=None,
+                   help="one variant name per run directory (a study's); default: read from each run's config")
     p.add_argument("--out", required=True, help="tables directory")
     p.set_defaults(func=_tables)
 

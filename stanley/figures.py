@@ -282,6 +282,67 @@ def ablation(inputs: Sequence[str], out: str | Path) -> Path:
     return save(fig, out)
 
 
+AXES = {"training.mcmc_steps": "K (sampler steps per iteration)", "data.noise": "data noise sigma"}
+
+
+def study(inputs: Sequence[str], out: str | Path) -> Path:
+    """A study beyond the STANLEY paper: final FID and mean chain-gradient norm per variant and
+    sampler (mean +-1 sd over seeds), against the swept value when the study has one, else one
+    row per variant; the paper's printed values in panels of their own (other networks, other
+    scale and, for a proxy FID, another feature space: never on our axes)."""
+    from .studies import paper_values, summarise
+
+    tables, reference = Path(inputs[0]), pd.read_csv(inputs[1])
+    spec = yaml.safe_load((tables / "study.yaml").read_text())
+    summary = summarise(tables)
+    paper = paper_values(reference, spec.get("paper"))
+    proxy = (summary["protocol"] == "proxy").any()
+    fid_label = "final FID (proxy)" if proxy else "final FID (clean-fid, Inception)"
+    ours = [("fid", fid_label)] if summary["fid_mean"].notna().any() else []
+    ours.append(("grad_norm", "mean chain-gradient norm"))
+    printed = [(m, label) for m, label in (("fid", "printed FID (Inception)"), ("grad_norm", "printed chain-gradient norm"))
+               if m in set(paper["metric"])]
+    panels = ours + printed
+    variants = list(spec["variants"])
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 3.6 if spec.get("x") else 1.2 + 0.45 * len(variants)),
+                             squeeze=False)
+    names = sampler_order(list(summary["sampler"].unique()))
+    for ax, (metric, label) in zip(axes[0], panels):
+        mine = (metric, label) in ours
+        if mine:
+            for offset, sampler in enumerate(names):
+                part = summary[summary["sampler"] == sampler]
+                mean, sd = part[f"{metric}_mean"].to_numpy(float), part[f"{metric}_sd"].fillna(0).to_numpy(float)
+                if spec.get("x"):
+                    ax.errorbar(part["x"], mean, yerr=sd, marker="o", capsize=3, color=PALETTE.get(sampler),
+                                label=LABELS.get(sampler, sampler))
+                else:
+                    rows = np.array([variants.index(v) for v in part["variant"]]) + 0.15 * (offset - (len(names) - 1) / 2)
+                    ax.errorbar(mean, rows, xerr=sd, marker="o", linestyle="none", capsize=3,
+                                color=PALETTE.get(sampler), label=LABELS.get(sampler, sampler))
+        else:
+            part = paper[paper["metric"] == metric]
+            if spec.get("x"):
+                ax.plot(part["x"].astype(float), part["value"], marker="s", linestyle="--", color="black",
+                        label="printed (Langevin)")
+            else:
+                rows = [variants.index(v) for v in part["variant"] if v in variants]
+                ax.barh(rows, part[part["variant"].isin(variants)]["value"], color="0.6", label="printed")
+        if spec.get("x"):
+            ax.set_xlabel(AXES.get(spec["x"], spec["x"]))
+        else:
+            ax.set_yticks(range(len(variants)), variants if ax is axes[0][0] else [""] * len(variants))
+            ax.set_ylim(len(variants) - 0.5, -0.5)
+            ax.set_xlabel(label)
+        ax.set_title(label, fontsize=9)
+        ax.legend(fontsize=7, frameon=False)
+    seeds = int(summary["seeds"].max()) if len(summary) else 0
+    note = f"this suite: mean +-1 sd over {seeds} seed(s)" + (f"; {PROXY_NOTE}" if proxy else "")
+    fig.suptitle(f"Beyond the STANLEY paper. {spec['title']}\n{note}", fontsize=9)
+    fig.tight_layout()
+    return save(fig, out)
+
+
 FIGURES: Dict[str, Callable[[Sequence[str], str | Path], Path]] = {
     "ablation": ablation,
     "fig1": fig1_rings,
@@ -293,6 +354,7 @@ FIGURES: Dict[str, Callable[[Sequence[str], str | Path], Path]] = {
     "fig4": partial(fid_curves, title="Figure 4: FID against iterations"),
     "fig5": partial(fid_curves, title="Figure 5: FID against iterations"),
     "fig6": inpainting_figure,
+    "study": study,
 }
 
 

@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional
 
 import jinja2
 import pandas as pd
+import yaml
 
 from .figures import LABELS, sampler_order
 from .io import write_text
@@ -190,6 +191,56 @@ def ablation_summary(table: pd.DataFrame) -> Dict[str, Any]:
     return {"html": pd.DataFrame(rows).to_html(index=False, border=0), "iteration": int(final["iteration"].max())}
 
 
+def _plus_minus(mean: float, sd: float, digits: str = ".3g") -> str:
+    if pd.isna(mean):
+        return ""
+    return f"{mean:{digits}}" + ("" if pd.isna(sd) else f" ± {sd:{digits}}")
+
+
+PRINTED = {"fid": "paper FID (Inception)", "is": "paper Inception score", "grad_norm": "paper chain-gradient norm",
+           "stable": "paper: stable (1 = yes)"}
+
+
+def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
+    """One entry per study beyond the STANLEY paper: its figure, and a table of our numbers
+    (mean ± sd over seeds) beside the paper's printed ones, each labelled with how it was made."""
+    from .studies import paper_values, summarise
+
+    printed = pd.read_csv(reference) if reference.is_file() else pd.DataFrame(columns=["table", "variant", "metric", "value", "source"])
+    entries = []
+    specs = [(yaml.safe_load(f.read_text()), f.parent) for f in (results / "tables" / "studies").glob("*/study.yaml")]
+    for spec, tables in sorted(specs, key=lambda pair: (pair[0].get("order", 0), pair[0]["name"])):
+        summary = summarise(tables)
+        paper = paper_values(printed, spec.get("paper")) if spec.get("paper") in set(printed["table"]) else printed.iloc[0:0]
+        provenance_table = pd.read_csv(tables / "provenance.csv")
+        proxy = (summary["protocol"] == "proxy").any()
+        fid_name = "FID (proxy)" if proxy else "FID (Inception)"
+        rows = []
+        for r in summary.itertuples():
+            row = {"variant": r.variant, "sampler": LABELS.get(r.sampler, r.sampler)}
+            if spec.get("x"):
+                row[spec["x"]] = r.x
+            row["seeds"] = r.seeds
+            row[f"final {fid_name}"] = _plus_minus(r.fid_mean, r.fid_sd, ".4g")
+            row["chain-gradient norm"] = _plus_minus(r.grad_norm_mean, r.grad_norm_sd)
+            row["diverged"] = f"{r.diverged} of {r.seeds}"
+            for metric, values in paper[paper["variant"] == r.variant].groupby("metric", sort=False):
+                row[PRINTED.get(metric, f"paper {metric}")] = f"{values['value'].iloc[0]:g}"
+            rows.append(row)
+        iterations = sorted(provenance_table["config.training.iterations"].unique()) if "config.training.iterations" in provenance_table else []
+        entries.append({
+            "name": spec["name"], "title": spec["title"], "dataset": spec["dataset"],
+            "figure": figure(results / "figures" / f"study_{spec['name']}.png"),
+            "table": pd.DataFrame(rows).fillna("").to_html(index=False, border=0),
+            "proxy": bool(proxy), "iterations": ", ".join(f"{int(i):,}" for i in iterations),
+            "source": paper["source"].iloc[0] if len(paper) else "",
+            "download": table_link(tables / "metrics.csv"),
+            "unfinished": [f"{r.variant}/{r.sampler}/seed{r.seed}: {r.status}" for r in provenance_table.itertuples()
+                           if r.status != "completed"],
+        })
+    return entries
+
+
 def paper_log_notes(curves: pd.DataFrame) -> List[str]:
     """Where the authors' own FID logs show another sampler below STANLEY (the paper's text says STANLEY wins)."""
     notes = []
@@ -224,6 +275,7 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         "toy": None, "provenance": None, "diagnostics": None, "unfinished": [],
         "claims": None, "ablation": None, "paper_notes": [],
         "images": images_context(results, templates.parent / "reference" / "paper_fid_curves.csv"),
+        "studies": studies_context(results, templates.parent / "reference" / "beyond_paper.csv"),
     }
     if (tables / "eval.csv").is_file():
         eval_table = pd.read_csv(tables / "eval.csv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, List
+from typing import Iterable, List, Optional, Sequence
 
 import pandas as pd
 import yaml
@@ -26,13 +26,19 @@ def run_keys(run_dir: Path) -> dict:
             "variant": variant_of(run), "_run": run}
 
 
-def gather(run_dirs: Iterable[str | Path], out_dir: str | Path) -> List[Path]:
-    out_dir = Path(out_dir)
+def gather(run_dirs: Iterable[str | Path], out_dir: str | Path, variants: Optional[Sequence[str]] = None) -> List[Path]:
+    """``variants`` names each run's variant (a study's own names); by default it is read from
+    the run config (:func:`stanley.ablation.variant_of`)."""
+    out_dir, run_dirs = Path(out_dir), [Path(d) for d in run_dirs]
+    if variants is not None and len(variants) != len(run_dirs):
+        raise ConfigError(f"{len(variants)} variant names for {len(run_dirs)} run directories: give one per run")
     frames = {kind: [] for kind in KINDS}
     provenance = []
-    for run_dir in map(Path, run_dirs):
+    for index, run_dir in enumerate(run_dirs):
         keys = run_keys(run_dir)
         run = keys.pop("_run")
+        if variants is not None:
+            keys["variant"] = variants[index]
         for kind in KINDS:
             path = run_dir / f"{kind}.csv"
             if path.is_file():

@@ -43,6 +43,9 @@ def test_default_config_lists_the_paper_matrix(workdir):
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1").stdout)
     assert counts["train"] == 63  # rings x 6 samplers x 3 seeds + 3 image sets x 5 samplers x 3 seeds
     assert counts["report"] == 1 and counts["fig1"] == 1
+    # beyond the paper, on CIFAR-10 x (langevin, stanley) x 3 seeds: K sweep 6 + noise sweep 6 + Improved
+    # CD 6 variants = 108 runs, less 6 equal to the matrix's own runs and 6 equal to the K sweep's K100
+    assert counts["train_study"] == 96 and counts["study_tables"] == 3 and counts["study_figure"] == 3
 
 
 def test_bad_config_stops_the_dag_with_the_key(workdir):
@@ -68,6 +71,13 @@ def test_smoke_dag_produces_the_report_and_replots_without_retraining(workdir):
     provenance = pd.read_csv(workdir / "results/smoke/tables/provenance.csv")
     assert len(provenance) == 22 and set(provenance["status"]) == {"completed"}  # rings 12 + shapes 10
     assert provenance["git_commit"].notna().all() and provenance["config_hash"].notna().all()
+    beyond = html[html.index('id="beyond"'):html.index('id="provenance"')]  # the studies' own section
+    assert "Not in the STANLEY paper" in beyond and "FIDs here are proxy FIDs" in beyond
+    for study in ("short_run_k", "short_run_noise", "improved_cd"):
+        assert f'id="study-{study}"' in beyond
+        runs = pd.read_csv(workdir / f"results/smoke/tables/studies/{study}/provenance.csv")
+        assert set(runs["status"]) == {"completed"}
+    assert beyond.count("data:image/png;base64,") == 3 and "25.08" in beyond  # Du et al.'s printed FID
 
     # restyling a figure redraws it and the report, and retrains nothing
     with open(workdir / "stanley/figures.py", "a") as code:  # Snakemake 9 ignores a bare touch (same content)
@@ -98,8 +108,9 @@ def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypat
 def test_missing_data_set_stops_before_training_with_the_files(workdir, tmp_path):
     """Offline, the download rule names the folder and the files it expects; nothing trains."""
     config = workdir / "workflow/config/offline.yaml"
+    smoke = (workdir / "workflow/config/smoke.yaml").read_text().split("\nstudies:")[0] + "\n"  # the studies use shapes
     config.write_text(
-        (workdir / "workflow/config/smoke.yaml").read_text().replace("datasets: [rings, shapes]", "datasets: [rings, cifar10]")
+        smoke.replace("datasets: [rings, shapes]", "datasets: [rings, cifar10]")
         .replace("shapes:", "cifar10:") + f"data_root: {tmp_path / 'nodata'}\n")
     offline = {key: "http://127.0.0.1:9" for key in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
     env = {**os.environ, **offline, "no_proxy": "", "NO_PROXY": "",  # offline even where the internet is reachable

@@ -9,10 +9,13 @@ rule report:
         rules.diagnostics.input,
         rules.claims.output,
         rules.ablation_figure.output if ABLATION_SPEC else [],
+        expand(RESULTS + "/figures/study_{study}.png", study=STUDIES),
         diagnostics="report/templates/diagnostics.html.j2",
+        studies="report/templates/studies.html.j2",
         templates="report/templates/index.html.j2",
         images="report/templates/images.html.j2",
         paper=PAPER_CURVES,
+        beyond=BEYOND_PAPER,
     output:
         "report/index.html",
     params:

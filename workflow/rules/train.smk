@@ -4,18 +4,22 @@
 # written last, marks the run complete, so rules that read those files take it as their input.
 
 
-def train_inputs(wildcards):
+def run_inputs(dataset, run):
     """An image run needs its data set checked, its FID reference statistics and, for the real
     FID, the Inception weights (ancient: a re-downloaded file never retrains anything)."""
-    if getattr(wildcards, "dataset", None) not in IMAGE_DATASETS:
+    if dataset not in IMAGE_DATASETS:
         return {}
-    run = run_config(wildcards)
-    inputs = {"data": data_stamp(wildcards.dataset)} if wildcards.dataset in DOWNLOADABLE else {}
+    inputs = {"data": data_stamp(dataset)} if dataset in DOWNLOADABLE else {}
     if run["fid"]["every"]:
         inputs["reference"] = run["fid"]["reference"]
         if not run["fid"]["proxy"]:
             inputs["inception"] = ancient(inception_file(run))
     return inputs
+
+
+def train_inputs(wildcards):
+    dataset = getattr(wildcards, "dataset", None)
+    return run_inputs(dataset, run_config(wildcards)) if dataset in IMAGE_DATASETS else {}
 
 
 rule train:
