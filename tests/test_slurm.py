@@ -42,7 +42,7 @@ def reduced_config(workdir: Path) -> Path:
     """The smoke config cut to rings x 2 samplers x 1 seed and a short, often-checkpointed run."""
     config = yaml.safe_load((workdir / "workflow/config/smoke.yaml").read_text())
     config.update(results=RESULTS, datasets=["rings"], samplers=list(SAMPLERS), seeds=[0])
-    for key in ("samplers_per_dataset", "figures", "inpainting"):  # they name the image data sets
+    for key in ("samplers_per_dataset", "figures", "inpainting", "studies"):  # they name the image data sets
         config.pop(key, None)
     rings = config["per_dataset"]["rings"]
     config["per_dataset"] = {"rings": rings}
