@@ -222,10 +222,7 @@ def validate_run(run: Dict[str, Any]) -> Dict[str, Any]:
     """Check every key and value of a complete run config; returns it for chaining."""
     check_keys(run)
     for path, check in CHECKS.items():
-        node = run
-        for part in path.split("."):
-            node = node[part]
-        check(path, node)
+        check(path, value_at(run, path))
     samplers._check(run["sampler"]["name"], run["sampler"]["options"])
     data_kind(run["data"]["name"])
     if run["fid"]["every"] and data_kind(run["data"]["name"]) != "images":
@@ -265,6 +262,13 @@ def _check_improved_cd(run: Dict[str, Any]) -> None:
                           "use init: uniform or gaussian (the buffer's restarts draw from it)")
     if spec["multiscale"] and run["model"]["name"] != "convnet":
         raise ConfigError(f"improved_cd.multiscale needs model.name: convnet, got {run['model']['name']!r}")
+
+
+def value_at(run: Dict[str, Any], key: str) -> Any:
+    """The value of a dotted run-config key, e.g. ``training.mcmc_steps``."""
+    for part in key.split("."):
+        run = run[part]
+    return run
 
 
 def data_kind(name: str) -> str:
@@ -399,5 +403,5 @@ def flatten(run: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
 __all__ = [
     "ConfigError", "RUN_DEFAULTS", "check_keys", "check_suite", "complete_run", "config_hash",
     "deep_merge", "flatten", "is_suite", "load_yaml", "resolve_run", "run_label", "samplers_of", "suite_runs",
-    "validate_run",
+    "validate_run", "value_at",
 ]

@@ -188,12 +188,10 @@ class ImprovedCD:
         restart = torch.rand(n, generator=generator, device=generator.device) < self.spec["restart"]
         return torch.where(restart.to(fresh.device).view(-1, *([1] * (fresh.dim() - 1))), fresh, replay)
 
-    def kl_terms(self, net: torch.nn.Module, x_hat: Optional[torch.Tensor],
+    def kl_terms(self, net: torch.nn.Module, x_hat: torch.Tensor,
                  generator: torch.Generator) -> Dict[str, torch.Tensor]:
         """The weighted ``L_opt`` and ``L_ent`` of this iteration's chain ends (those switched on)."""
         terms: Dict[str, torch.Tensor] = {}
-        if x_hat is None:
-            return terms
         if self.spec["kl"]:
             terms["kl_loss"] = -self.spec["kl_weight"] * energy_with_frozen_parameters(net, x_hat).mean()
         if self.spec["entropy"]:

@@ -109,8 +109,6 @@ def build(name: str, **options) -> nn.Module:
     return MODELS[name](**options)
 
 
-
-
 class ConvNet(nn.Module):
     """The ebm-anatomy / short-run image EBM, the network the paper's image numbers came from.
 

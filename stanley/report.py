@@ -41,9 +41,7 @@ def mean_sd(frame: pd.DataFrame, columns: List[str]) -> pd.DataFrame:
         part = frame[frame["sampler"] == sampler]
         row = {"sampler": LABELS.get(sampler, sampler)}
         for column in columns:
-            values = part[column].dropna()
-            sd = f" ± {values.std(ddof=1):.3g}" if len(values) > 1 else ""
-            row[column] = f"{values.mean():.3g}{sd} (n={len(values)})" if len(values) else "n/a"
+            row[column] = _mean_sd(part[column])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -60,12 +58,18 @@ def toy_summary(eval_table: pd.DataFrame) -> List[Dict[str, Any]]:
     ]
 
 
+def _plus_minus(mean: float, sd: float, digits: str = ".3g") -> str:
+    """'mean ± sd', the sd left out where it is NaN (one seed); '' for a missing mean."""
+    if pd.isna(mean):
+        return ""
+    return f"{mean:{digits}}" + ("" if pd.isna(sd) else f" ± {sd:{digits}}")
+
+
 def _mean_sd(values: pd.Series) -> str:
     values = values.dropna()
     if not len(values):
         return "n/a"
-    sd = f" ± {values.std(ddof=1):.3g}" if len(values) > 1 else ""
-    return f"{values.mean():.3g}{sd} (n={len(values)})"
+    return f"{_plus_minus(values.mean(), values.std(ddof=1))} (n={len(values)})"
 
 
 def fid_summary(fid_table: pd.DataFrame, paper: Optional[pd.DataFrame] = None,
@@ -189,12 +193,6 @@ def ablation_summary(table: pd.DataFrame) -> Dict[str, Any]:
             row[column] = f"{values.mean():.3g}{sd}{change}"
         rows.append(row)
     return {"html": pd.DataFrame(rows).to_html(index=False, border=0), "iteration": int(final["iteration"].max())}
-
-
-def _plus_minus(mean: float, sd: float, digits: str = ".3g") -> str:
-    if pd.isna(mean):
-        return ""
-    return f"{mean:{digits}}" + ("" if pd.isna(sd) else f" ± {sd:{digits}}")
 
 
 PRINTED = {"fid": "paper FID (Inception)", "is": "paper Inception score", "grad_norm": "paper chain-gradient norm",

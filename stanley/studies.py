@@ -30,7 +30,7 @@ import pandas as pd
 import yaml
 
 from . import samplers
-from .config import RUN_DEFAULTS, check_keys, deep_merge, resolve_run, validate_run
+from .config import RUN_DEFAULTS, check_keys, deep_merge, resolve_run, validate_run, value_at
 from .errors import ConfigError, unknown
 
 KEYS = {"title", "dataset", "samplers", "seeds", "defaults", "variants", "x", "paper"}
@@ -75,11 +75,10 @@ def check(suite: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
             check_keys(fragment or {}, f"{where}.variants.{variant}")
         check_keys(spec.get("defaults") or {}, f"{where}.defaults")
         if spec.get("x") is not None:
-            node = RUN_DEFAULTS
-            for part in str(spec["x"]).split("."):
-                if not isinstance(node, dict) or part not in node:
-                    raise ConfigError(f"{where}.x must be a run-config key such as training.mcmc_steps, got {spec['x']!r}")
-                node = node[part]
+            try:
+                value_at(RUN_DEFAULTS, str(spec["x"]))
+            except (KeyError, TypeError):
+                raise ConfigError(f"{where}.x must be a run-config key such as training.mcmc_steps, got {spec['x']!r}") from None
         checked[name] = {"title": spec.get("title", name), "dataset": spec["dataset"], "samplers": names,
                          "seeds": seeds, "defaults": spec.get("defaults") or {}, "variants": variants,
                          "x": spec.get("x"), "paper": spec.get("paper")}
@@ -100,13 +99,6 @@ def runs(suite: Dict[str, Any]) -> Dict[Key, Dict[str, Any]]:
                     except ConfigError as error:
                         raise ConfigError(f"studies.{name}.variants.{variant} ({sampler}, seed {seed}): {error}") from None
     return out
-
-
-def value_at(run: Dict[str, Any], key: str) -> Any:
-    """The value of a dotted run-config key, e.g. ``training.mcmc_steps``."""
-    for part in key.split("."):
-        run = run[part]
-    return run
 
 
 def paper_values(reference: pd.DataFrame, table: Optional[str]) -> pd.DataFrame:

@@ -234,9 +234,8 @@ class Trainer:
         self.chains.update(chain_ends)
         f_data, f_model = self.net(x).mean(), self.net(chain_ends).mean()
         loss = f_model - f_data
-        terms = improved.kl_terms(self.net, final.z if improved.differentiable_last_step else None,
-                                  generator) if improved else {}
-        total = loss + sum(terms.values()) if terms else loss
+        terms = improved.kl_terms(self.net, final.z, generator) if improved else {}
+        total = sum(terms.values(), loss)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         self.optimizer.step()

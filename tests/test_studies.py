@@ -39,7 +39,7 @@ def test_runs_are_the_suites_runs_with_the_variant_on_top():
     expected["training"].update(mcmc_steps=10, lr=5.0e-4)
     expected["data"]["noise"] = 0.1
     assert run == expected  # nothing else differs from the suite's own run
-    assert studies.value_at(runs[("steps", "K30", "langevin", 0)], "training.mcmc_steps") == 30
+    assert config.value_at(runs[("steps", "K30", "langevin", 0)], "training.mcmc_steps") == 30
 
 
 @pytest.mark.parametrize("change, message", [
