@@ -131,7 +131,7 @@ def _claims(args: argparse.Namespace) -> None:
     ledger = evaluate(args.results, scale=args.scale)
     write_csv(args.out, ledger)
     for row in ledger.itertuples():
-        print(f"{row.id:26s} {row.verdict:13s} {row.statistic}")
+        print(f"{row.id:20s} {row.reading:28s} {row.verdict:13s} {row.statistic}")
 
 
 def _figure(args: argparse.Namespace) -> None:
