@@ -70,7 +70,8 @@ def stanley_readings(names: Iterable[str], declared: Optional[Sequence[str]] = N
     names = list(dict.fromkeys(names))
     if declared is not None:
         return [n for n in names if n in declared]
-    return [n for n in names if n == STANLEY or (n.startswith(STANLEY + "_") and n != STANLEY_MH)]
+    return [n for n in names if n == STANLEY or n.startswith(STANLEY + "[")
+            or (n.startswith(STANLEY + "_") and n != STANLEY_MH and not n.startswith(STANLEY_MH + "["))]
 
 
 def reading_label(name: str) -> str:
@@ -372,11 +373,23 @@ def learning_notes(results: str | Path) -> List[str]:
     return notes
 
 
+def entries(table: pd.DataFrame) -> pd.DataFrame:
+    """Rows keyed by matrix entry: where one sampler name holds runs of several variants (STANLEY
+    switches, see :func:`stanley.ablation.variant_of`), each non-paper variant becomes its own
+    entry ``sampler[variant]``, so that no average ever mixes two readings."""
+    from .ablation import PAPER
+
+    if "variant" not in table or not table.duplicated(["sampler", "seed", "iteration"]).any():
+        return table
+    other = table["variant"].fillna(PAPER) != PAPER
+    return table.assign(sampler=table["sampler"].where(~other, table["sampler"] + "[" + table["variant"].astype(str) + "]"))
+
+
 def _comparison(claim: Dict[str, Any], tables: Dict[str, Optional[pd.DataFrame]],
                 readings: Optional[Sequence[str]]) -> Tuple[Optional[pd.DataFrame], List[str], str]:
     """The claim's data set rows, the STANLEY readings in them, and what is missing ('' if none)."""
     table = tables[claim["table"]]
-    table = table[table["dataset"] == claim["dataset"]] if table is not None else None
+    table = entries(table[table["dataset"] == claim["dataset"]]) if table is not None else None
     present = set(table["sampler"]) if table is not None else set()
     needed = set(claim["baselines"]) | ({claim["similar_to"]} if claim.get("similar_to") else set())
     found = stanley_readings(sorted(present), readings)
@@ -424,7 +437,7 @@ def evaluate(results: str | Path, scale: str = "paper", readings: Optional[Seque
         ok, how = learned(table, claim["metric"], diverged=diverged_runs(tables["provenance"], claim["dataset"]))
         span = window(table["iteration"], claim.get("window"))
         metrics = tables["metrics"]
-        metrics = metrics[metrics["dataset"] == claim["dataset"]] if metrics is not None else None
+        metrics = entries(metrics[metrics["dataset"] == claim["dataset"]]) if metrics is not None else None
         proxy = claim["table"] == "fid" and "protocol" in table and (table["protocol"] == "proxy").any()
         for reading in found:
             row = {**head, "reading": reading_label(reading)}

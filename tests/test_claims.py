@@ -455,3 +455,33 @@ def test_report_notes_where_the_authors_logs_contradict_the_text():
     (note,) = paper_log_notes(curves)
     assert "hmc has a lower FID than STANLEY at 1 of 2 checkpoints (5k)" in note
     assert "lowest FID at every" in paper_log_notes(curves[curves["iteration"] == 10000])[0]
+
+
+def test_variants_under_one_sampler_name_are_never_averaged(tmp_path):
+    fid = flowers(-10).assign(variant="paper")
+    pixel = fid[fid["sampler"] == "stanley"].assign(variant="norm=pixel", fid=lambda f: f["fid"] + 20)
+    table = ledger(tmp_path, fid=pd.concat([fid, pixel]))
+    rows = table[table["id"] == "flowers-baselines"].set_index("reading")["verdict"]
+    assert rows.to_dict() == {"stanley (paper text)": claims.SUPPORTED, "stanley[norm=pixel]": claims.CONTRADICTED}
+
+
+def test_report_shows_quotes_readings_guards_and_the_celeba_warning(tmp_path):
+    from pathlib import Path
+
+    from stanley.io import write_csv
+    from stanley.report import render
+
+    flat = fid_table("flowers102", {s: [[100 + i, 101, 99 + i, 100] for i in range(3)]
+                                    for s in ("stanley", "langevin", "mala", "hmc", "gd")})
+    results = tmp_path / "results"
+    (results / "tables").mkdir(parents=True)
+    flat.to_csv(results / "tables/fid.csv", index=False)
+    write_csv(results / "tables/claims.csv", claims.evaluate(results))
+    out = render(results, Path(__file__).parents[1] / "report/templates", tmp_path / "index.html", scale="smoke")
+    html = out.read_text()
+    section = html[html.index('id="claims"'):html.index('id="setup"')]
+    assert "for all iterations threshold" in section and "Image Generation" in section
+    assert "the suite's reading" in section and "not a test" in section
+    assert "no sampler learned on flowers102: not ranked" in section
+    assert "Per-checkpoint differences (a description, not a verdict)" in section
+    assert "fid_celeb100k.txt" in html  # the source warning beside the authors' CelebA curves
