@@ -128,6 +128,8 @@ def _claims(args: argparse.Namespace) -> None:
     from .claims import evaluate
     from .io import write_csv
 
+    if not Path(args.results).is_dir():
+        raise ConfigError(f"--results {args.results}: no such directory (give the results folder the workflow wrote)")
     ledger = evaluate(args.results, scale=args.scale)
     write_csv(args.out, ledger)
     for row in ledger.itertuples():
