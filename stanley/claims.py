@@ -57,7 +57,8 @@ IDENTITY_MOVEMENT = 2.0  # ... and its chains move within this factor of Langevi
 LEARNING_MARGIN = 0.10  # a data set learned: the best sampler's metric fell by this fraction
 STANLEY = "stanley"
 STANLEY_MH = "stanley_mh"  # STANLEY's proposal with an accept/reject step: a different sampler
-READING_NAMES = {"stanley": "paper text", "stanley_code": "authors' released code", "stanley_toy": "authors' toy script"}
+READING_NAMES = {"stanley": "paper text", "stanley_code": "authors' released code",
+                 "stanley_toy": "authors' toy script"}
 
 
 def load_claims() -> List[Dict[str, Any]]:
@@ -211,6 +212,10 @@ def claim_parts(claim: Dict[str, Any], table: pd.DataFrame, reading: str) -> Dic
                      f"against +-{tolerance:g}")
     p, direction = claim_p(np.array(p_for), np.array(p_against))
     statistic = f"{where}, per seed: " + "; ".join(texts)
+    reached = _in(table, span).groupby(["sampler", "seed"])["iteration"].nunique()
+    short = reached[reached < reached.max()]
+    if len(short):
+        statistic += f" ({len(short)} runs stopped early: each averages the checkpoints it reached)"
     for name, span_name in (claim.get("describe") or {}).items():
         shown = window(table["iteration"], span_name)
         other = aggregates(table, claim["metric"], shown)
@@ -236,7 +241,8 @@ def checkpoint_differences(claim: Dict[str, Any], table: pd.DataFrame, reading: 
 # ---------------------------------------------------------------------------------------------
 # Guards: when a comparison cannot discriminate.
 
-def learned_from(first: np.ndarray, last: np.ndarray, margin: float = LEARNING_MARGIN) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def learned_from(first: np.ndarray, last: np.ndarray,
+                 margin: float = LEARNING_MARGIN) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Did any sampler learn? ``first``, ``last``: each run's first and final logged metric,
     shaped (..., samplers, seeds), NaN for a run that diverged (it learned nothing). The best
     sampler (lowest mean final value) must have fallen from its first value by ``margin`` of
@@ -293,14 +299,14 @@ def is_langevin(gamma_mean: np.ndarray, movement: Optional[np.ndarray] = None,
     return 1 / IDENTITY_MOVEMENT <= ratio <= IDENTITY_MOVEMENT
 
 
-def guard(claim: Dict[str, Any], reading: str, span: Tuple[int, int], metrics: Optional[pd.DataFrame]) -> Tuple[Optional[str], str]:
-    """(the reason this comparison is not a test or None, a note on what could not be checked)."""
+def guard(claim: Dict[str, Any], reading: str, span: Tuple[int, int],
+          metrics: Optional[pd.DataFrame]) -> Tuple[Optional[str], str]:
+    """(the reason this comparison is not a test, or None; a note on what could not be checked)."""
     compared = [reading, *claim["baselines"], *([claim["similar_to"]] if claim.get("similar_to") else [])]
     if metrics is None or not len(metrics):
-        return None, "movement not recorded (no metrics table): whether the chains move was not checked"
+        return None, "no metrics table: whether the chains move, or STANLEY differs from Langevin, was not checked"
     rows = _in(metrics, span)
-    notes = []
-    movement = None
+    notes, movement = [], None
     if "movement" in rows and rows["movement"].notna().any():
         movement = {s: part["movement"].dropna().to_numpy() for s, part in rows.groupby("sampler")}
         reason = not_moving(movement, compared)
@@ -308,10 +314,12 @@ def guard(claim: Dict[str, Any], reading: str, span: Tuple[int, int], metrics: O
             return reason, ""
     else:
         notes.append("movement not recorded: whether the chains move was not checked")
-    if "langevin" in compared and "gamma_mean" in rows:
-        gamma = rows.loc[rows["sampler"] == reading, "gamma_mean"].dropna().to_numpy()
+    if "langevin" in compared:
+        gamma = rows.loc[rows["sampler"] == reading, "gamma_mean"].dropna().to_numpy() if "gamma_mean" in rows else []
         own, langevin = (movement.get(reading), movement.get("langevin")) if movement else (None, None)
-        if is_langevin(gamma, own, langevin):
+        if not len(gamma):
+            notes.append(f"gamma not recorded for {reading}: whether it differs from Langevin was not checked")
+        elif is_langevin(gamma, own, langevin):
             return (f"{reading} is Langevin here: gamma's mean above {IDENTITY_GAMMA:g} at every logged iteration "
                     f"{span[0]:,}-{span[1]:,} (lowest {gamma.min():.4g})"
                     + ("" if movement else "; movement not recorded")), ""
@@ -387,7 +395,8 @@ def entries(table: pd.DataFrame) -> pd.DataFrame:
     if "variant" not in table or not table.duplicated(["sampler", "seed", "iteration"]).any():
         return table
     other = table["variant"].fillna(PAPER) != PAPER
-    return table.assign(sampler=table["sampler"].where(~other, table["sampler"] + "[" + table["variant"].astype(str) + "]"))
+    named = table["sampler"] + "[" + table["variant"].astype(str) + "]"
+    return table.assign(sampler=table["sampler"].where(~other, named))
 
 
 def _comparison(claim: Dict[str, Any], tables: Dict[str, Optional[pd.DataFrame]],

@@ -395,8 +395,11 @@ def metrics_table(dataset, levels, gamma=None, iterations=range(1000, 21000, 100
 
 def test_frozen_chains_make_a_claim_not_a_test(tmp_path):
     moving = {"stanley": 1.5, "langevin": 1.52, "mala": 0.8, "hmc": 0.7, "gd": 1.515}
-    ok = row(ledger(tmp_path, fid=flowers(-10), metrics=metrics_table("flowers102", moving)), "flowers-baselines")
+    ok = row(ledger(tmp_path, fid=flowers(-10), metrics=metrics_table("flowers102", moving, gamma={"stanley": 0.5})),
+             "flowers-baselines")
     assert ok["verdict"] == claims.SUPPORTED and "not recorded" not in ok["statistic"]
+    no_gamma = row(ledger(tmp_path, fid=flowers(-10), metrics=metrics_table("flowers102", moving)), "flowers-baselines")
+    assert "gamma not recorded for stanley" in no_gamma["statistic"]
     frozen = {**moving, "stanley": 0.013}
     result = row(ledger(tmp_path, fid=flowers(-10), metrics=metrics_table("flowers102", frozen)), "flowers-baselines")
     assert result["verdict"] == claims.NOT_A_TEST
