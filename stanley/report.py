@@ -283,11 +283,11 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
                               "samplers": [LABELS.get(s, s) for s in sampler_order(list(toy["sampler"].unique()))]}
     reference = Path(templates).parent / "reference" / "paper_fid_curves.csv"
     context["paper_notes"] = paper_log_notes(pd.read_csv(reference)) if reference.is_file() else []
-    if (tables / "claims.csv").is_file():
-        from .claims import checkpoint_table, learning_notes
+    from .claims import checkpoint_table, learning_notes
 
+    context["learning_notes"] = learning_notes(results)
+    if (tables / "claims.csv").is_file():
         context["claims"] = pd.read_csv(tables / "claims.csv").astype(object).fillna("").to_dict("records")
-        context["learning_notes"] = learning_notes(results)
         described = checkpoint_table(results)
         context["claim_checkpoints"] = described.to_html(index=False, border=0, float_format="%.3g") if len(described) else None
     if (tables / "ablation" / "eval.csv").is_file():

@@ -490,6 +490,8 @@ def test_report_shows_quotes_readings_guards_and_the_celeba_warning(tmp_path):
     assert "no sampler learned on flowers102: not ranked" in section
     assert "Per-checkpoint differences (a description, not a verdict)" in section
     assert "fid_celeb100k.txt" in html  # the source warning beside the authors' CelebA curves
+    fid_section = html[html.index('id="fid-table"'):html.index('id="inpainting"')]
+    assert "Not ranked." in fid_section and "no sampler learned on flowers102" in fid_section
 
 
 def test_cli_refuses_a_missing_results_folder_before_any_work(tmp_path, capsys):
