@@ -343,15 +343,17 @@ def _holds(value: Any, expected: str) -> Optional[bool]:
     return None
 
 
-def diagnostics_claim(claim: Dict[str, Any], verdicts: pd.DataFrame, kernel: str) -> Dict[str, Any]:
-    rows = verdicts[(verdicts["sampler"] == kernel) & verdicts["target"].isin(claim["targets"])]
+def diagnostics_claim(claim: Dict[str, Any], verdicts: pd.DataFrame, kernel: str, family: str) -> Dict[str, Any]:
+    """``kernel``: the sampler's rows to read; ``family``: its entry in the claim's targets."""
+    targets = claim["targets"][family]
+    rows = verdicts[(verdicts["sampler"] == kernel) & verdicts["target"].isin(targets)]
     if rows.empty:
         return {"verdict": NOT_RUN, "statistic": f"no {kernel} diagnostics", "n": 0}
     if claim["column"] not in rows:
         return {"verdict": NOT_A_TEST, "statistic": claim["missing_column"], "n": 0}
     values = rows.set_index("target")[claim["column"]]
     ok = [_holds(v, claim["expected"]) for v in values]
-    missing = sorted(set(claim["targets"]) - set(values.index))
+    missing = sorted(set(targets) - set(values.index))
     verdict = (CONTRADICTED if False in ok else
                SUPPORTED if all(o is True for o in ok) and not missing else INCONCLUSIVE)
     shown = ", ".join(f"{t}: {v if isinstance(v, str) else _fmt(float(v))}" for t, v in values.items())
@@ -440,7 +442,7 @@ def evaluate(results: str | Path, scale: str = "paper", readings: Optional[Seque
             names = list(table["sampler"].unique()) if table is not None else []
             for kernel in claim["kernels"]:
                 for name in (stanley_readings(names, readings) or [STANLEY]) if kernel == STANLEY else [kernel]:
-                    result = (diagnostics_claim(claim, table, name) if table is not None
+                    result = (diagnostics_claim(claim, table, name, kernel) if table is not None
                               else {"verdict": NOT_RUN, "statistic": "diagnostics not run", "n": 0})
                     rows.append({**head, "reading": reading_label(name), **result})
             continue
