@@ -128,10 +128,12 @@ def _claims(args: argparse.Namespace) -> None:
     from .claims import evaluate
     from .io import write_csv
 
+    if not Path(args.results).is_dir():
+        raise ConfigError(f"--results {args.results}: no such directory (give the results folder the workflow wrote)")
     ledger = evaluate(args.results, scale=args.scale)
     write_csv(args.out, ledger)
     for row in ledger.itertuples():
-        print(f"{row.id:26s} {row.verdict:13s} {row.statistic}")
+        print(f"{row.id:20s} {row.reading:28s} {row.verdict:13s} {row.statistic}")
 
 
 def _figure(args: argparse.Namespace) -> None:

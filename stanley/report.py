@@ -271,7 +271,7 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         "figures": {name: figure(figures / f"{name}.png") for name in ("fig1", "fig1_density", "toy_metrics", "training", "ablation")},
         "downloads": {name: table_link(tables / f"{name}.csv") for name in ("eval", "metrics", "provenance")},
         "toy": None, "provenance": None, "diagnostics": None, "unfinished": [],
-        "claims": None, "ablation": None, "paper_notes": [],
+        "claims": None, "ablation": None, "paper_notes": [], "learning_notes": [], "claim_checkpoints": None,
         "images": images_context(results, templates.parent / "reference" / "paper_fid_curves.csv"),
         "studies": studies_context(results, templates.parent / "reference" / "beyond_paper.csv"),
     }
@@ -283,8 +283,13 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
                               "samplers": [LABELS.get(s, s) for s in sampler_order(list(toy["sampler"].unique()))]}
     reference = Path(templates).parent / "reference" / "paper_fid_curves.csv"
     context["paper_notes"] = paper_log_notes(pd.read_csv(reference)) if reference.is_file() else []
+    from .claims import checkpoint_table, learning_notes
+
+    context["learning_notes"] = learning_notes(results)
     if (tables / "claims.csv").is_file():
-        context["claims"] = pd.read_csv(tables / "claims.csv").fillna("").to_dict("records")
+        context["claims"] = pd.read_csv(tables / "claims.csv").astype(object).fillna("").to_dict("records")
+        described = checkpoint_table(results)
+        context["claim_checkpoints"] = described.to_html(index=False, border=0, float_format="%.3g") if len(described) else None
     if (tables / "ablation" / "eval.csv").is_file():
         context["ablation"] = ablation_summary(pd.read_csv(tables / "ablation" / "eval.csv"))
         context["downloads"]["ablation"] = table_link(tables / "ablation" / "eval.csv")
