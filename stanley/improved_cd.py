@@ -29,21 +29,8 @@ import torch
 from torch.func import functional_call
 
 from . import augment, samplers
+from .options import IMPROVED_CD as DEFAULTS  # noqa: F401 (torch-free, for config)
 from .samplers.state import State
-
-DEFAULTS: Dict[str, Any] = {
-    "buffer_size": 10000,  # 0: no replay buffer, chains start from p0 as in short-run training
-    "restart": 0.001,
-    "augment": list(augment.OPS),  # []: no augmentation transitions
-    "kl": True,
-    "kl_weight": 1.0,
-    "entropy": True,
-    "entropy_weight": 0.3,
-    "entropy_samples": 100,
-    "multiscale": True,
-    "ema": 0.9999,  # 0: evaluate the trained weights themselves
-}
-"""The paper's method with every component on; seed 003 Section 3.1 and the authors' code."""
 
 
 class WithGraph:

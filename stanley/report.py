@@ -3,7 +3,6 @@ into one self-contained file (images and CSV downloads embedded as data URIs).""
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -11,6 +10,8 @@ import jinja2
 import pandas as pd
 import yaml
 
+from .diagnostics import report_context
+from .embed import figure, table_link
 from .figures import LABELS, sampler_order
 from .io import write_text
 from .provenance import git_commit, now
@@ -20,18 +21,6 @@ SCALES = {
     "smoke": "smoke scale: a few hundred iterations on a CPU, for checking the pipeline; "
              "its numbers say nothing about the paper's claims",
 }
-
-
-def data_uri(path: Path, mime: str) -> str:
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
-
-
-def figure(path: Path) -> Optional[str]:
-    return data_uri(path, "image/png") if path.is_file() else None
-
-
-def table_link(path: Path) -> Optional[str]:
-    return data_uri(path, "text/csv") if path.is_file() else None
 
 
 def mean_sd(frame: pd.DataFrame, columns: List[str]) -> pd.DataFrame:
@@ -295,8 +284,6 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         context["provenance"] = provenance(jobs)
         context["unfinished"] = [f"{r.dataset}/{r.sampler}/seed{r.seed}: {r.status}"
                                  for r in jobs.itertuples() if r.status != "completed"]
-    from .diagnostics import report_context  # here: diagnostics imports this module's helpers
-
     context["diagnostics"] = report_context(results)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=jinja2.select_autoescape(),
                              undefined=jinja2.StrictUndefined)

@@ -400,7 +400,7 @@ class FIDEvaluation:
         self.reference = Path(spec["reference"])
         if not self.reference.is_file():
             raise ConfigError(f"FID reference statistics {self.reference} do not exist: make them first "
-                              f"(snakemake {self.reference}, or stanley fid-stats)")
+                              "with `stanley fid-stats`")
         self.extractor = fid.feature_extractor(spec["inception"], proxy=spec["proxy"], device=device)
         self.device = device
 

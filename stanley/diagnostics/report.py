@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 import pandas as pd
 
 from ..figures import LABELS, sampler_order
-from ..report import figure, table_link
+from ..embed import figure, table_link
 from .verdicts import FAILS, FEW, HOLDS, NEAR_ONE
 
 CLAIMS = [

@@ -13,14 +13,11 @@ from typing import Dict, Tuple, Union
 
 import torch
 
+from ..options import DRIFTS, NOISE_POWERS, NORMS, REFRESHES  # noqa: F401 (the switches' values)
 from .state import State
 
 Coefficient = Union[float, torch.Tensor]
 
-NORMS = ("coordinate", "sample", "pixel")
-DRIFTS = ("scaled", "unscaled")
-REFRESHES = ("step", "iteration")
-NOISE_POWERS = (0.5, 1.0)
 
 
 @dataclass(frozen=True)

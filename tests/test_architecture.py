@@ -1,0 +1,103 @@
+"""The architecture's rules, checked on the source: light imports, no import cycles, a library
+that knows nothing of the workflow engine, and nothing that points outside the repository."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LIBRARY = ROOT / "stanley"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph() -> dict:
+    """Module -> the library modules it imports anywhere in its text, function-local imports included."""
+    files = {module_name(path): path for path in LIBRARY.rglob("*.py")}
+    graph = {}
+    for name, path in files.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                edges.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                    base = f"{anchor}.{base}" if base else anchor
+                edges.update(f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names)
+        graph[name] = {edge for edge in edges if edge in files and edge != name}
+    return graph
+
+
+def cycles(graph: dict) -> list:
+    """The strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node), on_stack.add(node)
+        for successor in graph[node]:
+            if successor not in index:
+                visit(successor)
+                low[node] = min(low[node], low[successor])
+            elif successor in on_stack:
+                low[node] = min(low[node], index[successor])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_in_the_library():
+    graph = import_graph()
+    assert graph["stanley.report"] >= {"stanley.embed", "stanley.diagnostics"}  # the graph sees real edges
+    assert cycles(graph) == []
+
+
+@pytest.mark.parametrize("module", ["stanley.config", "stanley.options", "stanley.errors", "stanley.io"])
+def test_planning_modules_do_not_import_torch(module):
+    """Every ``snakemake -n`` loads the config module; torch costs seconds on a loaded machine."""
+    code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')[:3])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]", f"{module} imports {result.stdout.strip()}"
+
+
+ENGINE_NAMED = {
+    # the version of every package that took part in a run, the workflow engine's included:
+    # a name in a list of distributions, not an import
+    "stanley/provenance.py",
+}
+
+
+def test_the_library_knows_nothing_of_the_workflow_engine():
+    """The workflow asks the library; the library never names it (so it can be driven by anything)."""
+    hits = {str(path.relative_to(ROOT)) for path in LIBRARY.rglob("*")
+            if path.is_file() and path.suffix in {".py", ".yaml", ".j2", ".csv", ".md"}
+            and "snakemake" in path.read_text(errors="replace").lower()}
+    assert hits <= ENGINE_NAMED, f"library files that name Snakemake: {sorted(hits - ENGINE_NAMED)}"
