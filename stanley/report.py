@@ -14,6 +14,7 @@ from .diagnostics import report_context
 from .embed import figure, table_link
 from .figures import LABELS, sampler_order
 from .io import write_text
+from .packaged import BEYOND_PAPER, PAPER_FID_CURVES, TEMPLATES
 from .provenance import git_commit, now
 
 SCALES = {
@@ -250,9 +251,10 @@ def paper_log_notes(curves: pd.DataFrame) -> List[str]:
     return notes
 
 
-def render(results: str | Path = "results", templates: str | Path = "report/templates",
+def render(results: str | Path = "results", templates: str | Path | None = None,
            out: str | Path = "report/index.html", scale: str = "paper") -> Path:
-    results, templates = Path(results), Path(templates)
+    """``templates``: a folder of templates to use instead of the packaged ones."""
+    results, templates = Path(results), Path(templates) if templates is not None else TEMPLATES
     tables, figures = results / "tables", results / "figures"
     context: Dict[str, Any] = {
         "generated": now(), "git_commit": git_commit(), "scale": scale,
@@ -261,8 +263,8 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         "downloads": {name: table_link(tables / f"{name}.csv") for name in ("eval", "metrics", "provenance")},
         "toy": None, "provenance": None, "diagnostics": None, "unfinished": [],
         "claims": None, "ablation": None, "paper_notes": [],
-        "images": images_context(results, templates.parent / "reference" / "paper_fid_curves.csv"),
-        "studies": studies_context(results, templates.parent / "reference" / "beyond_paper.csv"),
+        "images": images_context(results, PAPER_FID_CURVES),
+        "studies": studies_context(results, BEYOND_PAPER),
     }
     if (tables / "eval.csv").is_file():
         eval_table = pd.read_csv(tables / "eval.csv")
@@ -270,8 +272,7 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         if len(toy):
             context["toy"] = {"summary": toy_summary(toy), "seeds": int(toy["seed"].nunique()),
                               "samplers": [LABELS.get(s, s) for s in sampler_order(list(toy["sampler"].unique()))]}
-    reference = Path(templates).parent / "reference" / "paper_fid_curves.csv"
-    context["paper_notes"] = paper_log_notes(pd.read_csv(reference)) if reference.is_file() else []
+    context["paper_notes"] = paper_log_notes(pd.read_csv(PAPER_FID_CURVES)) if PAPER_FID_CURVES.is_file() else []
     if (tables / "claims.csv").is_file():
         context["claims"] = pd.read_csv(tables / "claims.csv").fillna("").to_dict("records")
     if (tables / "ablation" / "eval.csv").is_file():

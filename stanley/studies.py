@@ -12,7 +12,7 @@ The suite key ``studies`` maps a study name to a spec::
         K5:  {training: {mcmc_steps: 5}, data: {noise: 0.15}}
         K10: {training: {mcmc_steps: 10}, data: {noise: 0.10}}
       x: training.mcmc_steps       # draw against this run-config key (optional: rows otherwise)
-      paper: nijkamp2019_table2    # the printed values set beside ours (report/reference/beyond_paper.csv)
+      paper: nijkamp2019_table2    # the printed values set beside ours (stanley/reference/beyond_paper.csv)
 
 Each (variant, sampler, seed) is the suite's own run of (dataset, sampler, seed) with
 ``defaults`` and then the variant's fragment merged on top, checked like any run config.
@@ -102,7 +102,7 @@ def runs(suite: Dict[str, Any]) -> Dict[Key, Dict[str, Any]]:
 
 
 def paper_values(reference: pd.DataFrame, table: Optional[str]) -> pd.DataFrame:
-    """The printed values of one paper table (``report/reference/beyond_paper.csv``)."""
+    """The printed values of one paper table (:data:`stanley.packaged.BEYOND_PAPER`)."""
     if not table:
         return reference.iloc[0:0]
     rows = reference[reference["table"] == table]

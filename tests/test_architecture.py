@@ -4,8 +4,11 @@ that knows nothing of the workflow engine, and nothing that points outside the r
 from __future__ import annotations
 
 import ast
+import os
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -92,6 +95,9 @@ ENGINE_NAMED = {
     # the version of every package that took part in a run, the workflow engine's included:
     # a name in a list of distributions, not an import
     "stanley/provenance.py",
+    # the report is what the workflow makes; where a section is missing it names the target
+    # that makes it (text for the reader, not code)
+    "stanley/templates/diagnostics.html.j2",
 }
 
 
@@ -101,3 +107,34 @@ def test_the_library_knows_nothing_of_the_workflow_engine():
             if path.is_file() and path.suffix in {".py", ".yaml", ".j2", ".csv", ".md"}
             and "snakemake" in path.read_text(errors="replace").lower()}
     assert hits <= ENGINE_NAMED, f"library files that name Snakemake: {sorted(hits - ENGINE_NAMED)}"
+
+
+SHIPPED = ("templates", "reference")  # the package folders the report reads at run time
+
+
+def test_the_wheel_ships_the_templates_and_reference_data_and_the_report_renders_from_it(tmp_path):
+    """Build a wheel from a copy of the sources, unpack it, render a report from another folder."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(LIBRARY, source / "stanley", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "wheel"), str(source)], check=True, capture_output=True, cwd=tmp_path)
+    (wheel,) = (tmp_path / "wheel").glob("stanley-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    expected = {str(path.relative_to(ROOT)) for folder in SHIPPED for path in (LIBRARY / folder).rglob("*")
+                if path.is_file() and "__pycache__" not in path.parts}
+    assert expected and expected <= names, f"missing from the wheel: {sorted(expected - names)}"
+
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    zipfile.ZipFile(wheel).extractall(site)
+    elsewhere.mkdir()
+    code = ("import stanley; from stanley.report import render; print(stanley.__file__); "
+            "print(render(results='no-results', out='index.html', scale='smoke'))")
+    env = {**os.environ, "PYTHONPATH": str(site), "PYTHONNOUSERSITE": "1"}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=elsewhere, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines()[0].startswith(str(site))  # the unpacked wheel, not the checkout
+    html = (elsewhere / "index.html").read_text()
+    assert "smoke scale" in html and "Theorem 1" in html  # the packaged index template and its sections

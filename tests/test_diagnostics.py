@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ import pytest
 import torch
 import yaml
 
-from stanley import models, samplers, targets
+from stanley import models, packaged, samplers, targets
 from stanley.diagnostics import ess as E
 from stanley.diagnostics import suite
 from stanley.diagnostics.drift import drift_table, estimate_log_ratio
@@ -264,7 +263,7 @@ def test_smoke_diagnostics_run_within_budget_and_render(tmp_path):
     assert light.loc["langevin", "drift"] == "fails" and light.loc["stanley_mh", "drift"] == "holds"
     assert all(outputs[name].is_file() for name in ("drift", "rate"))
 
-    templates = Path(__file__).resolve().parents[1] / "report" / "templates"
+    templates = packaged.TEMPLATES
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
                              autoescape=True)
     template = env.get_template("diagnostics.html.j2")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from stanley import config, figures, report, studies
+from stanley import config, figures, packaged, report, studies
 from stanley.config import ConfigError
 
 from conftest import ROOT, POOL
@@ -103,7 +103,7 @@ def test_figure_and_report_section_label_proxy_fids_and_set_the_paper_beside(tmp
     tables = results / "tables" / "studies" / "steps"
     tables.mkdir(parents=True)
     fake_tables(tables)
-    reference = ROOT / "report" / "reference" / "beyond_paper.csv"
+    reference = packaged.BEYOND_PAPER
     figures.make("study", [str(tables), str(reference)], results / "figures" / "study_steps.png")
     assert (results / "figures" / "study_steps.png").stat().st_size > 10_000
     entries = report.studies_context(results, reference)
@@ -117,13 +117,13 @@ def test_figure_and_report_section_label_proxy_fids_and_set_the_paper_beside(tmp
 
 def test_rows_study_without_x_draws(tmp_path):
     fake_tables(tmp_path, x=False, proxy=False)
-    out = figures.make("study", [str(tmp_path), str(ROOT / "report/reference/beyond_paper.csv")], tmp_path / "rows.png")
+    out = figures.make("study", [str(tmp_path), str(packaged.BEYOND_PAPER)], tmp_path / "rows.png")
     assert out.stat().st_size > 10_000
 
 
 def test_printed_values_match_the_papers_text():
     """Spot checks of the transcription against the text copies of the papers."""
-    printed = pd.read_csv(ROOT / "report" / "reference" / "beyond_paper.csv")
+    printed = pd.read_csv(packaged.BEYOND_PAPER)
     papers = ROOT.parent / "shared" / "papers"
     if not papers.is_dir():
         pytest.skip("the papers' text copies are not beside this checkout")

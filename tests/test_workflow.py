@@ -13,7 +13,7 @@ import pytest
 
 from conftest import BIN, ROOT
 
-COPIED = ("Snakefile", "workflow", "report/templates", "report/reference", "stanley")  # stanley/: code that rules depend on
+COPIED = ("Snakefile", "workflow", "stanley")  # stanley/: code that rules depend on
 
 
 def snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
