@@ -17,6 +17,8 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from .rundir import Layout
+
 SUPPORTED, CONTRADICTED, INCONCLUSIVE, NOT_RUN = "supported", "contradicted", "inconclusive", "not run"
 LEVEL = 0.95
 
@@ -138,10 +140,11 @@ TESTS: Dict[str, Callable] = {
 
 def evaluate(results: str | Path, scale: str = "paper") -> pd.DataFrame:
     """The ledger: one row per claim, from the tables under ``results``."""
-    results = Path(results)
+    layout = Layout(results)
     tables: Dict[str, Optional[pd.DataFrame]] = {}
-    for name, path in (("eval", "tables/eval.csv"), ("fid", "tables/fid.csv"), ("diagnostics", "diagnostics/verdicts.csv")):
-        tables[name] = pd.read_csv(results / path) if (results / path).is_file() else None
+    for name, path in (("eval", layout.tables.table("eval")), ("fid", layout.tables.table("fid")),
+                       ("diagnostics", layout.diagnostics_verdicts)):
+        tables[name] = pd.read_csv(path) if path.is_file() else None
     rows = []
     for claim in load_claims():
         row = {key: claim[key] for key in ("id", "source", "quote", "quantity")}

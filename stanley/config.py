@@ -273,13 +273,11 @@ def value_at(run: Dict[str, Any], key: str) -> Any:
 
 def data_kind(name: str) -> str:
     """``toy`` for a target of :mod:`stanley.targets`, ``images`` for a data set of :mod:`stanley.data`."""
-    from . import data, targets
-
-    if name in targets.REGISTRY:
+    if name in options.TARGETS:
         return "toy"
-    if name in data.NAMES:
+    if name in options.DATASETS:
         return "images"
-    raise unknown("data.name", name, [*targets.REGISTRY, *data.NAMES])
+    raise unknown("data.name", name, [*options.TARGETS, *options.DATASETS])
 
 
 def complete_run(fragment: Dict[str, Any]) -> Dict[str, Any]:

@@ -1,10 +1,13 @@
-"""The option vocabulary of the pluggable parts: each sampler's options and defaults, the
-values of STANLEY's switches, the augmentation names and Improved CD's defaults.
+"""The vocabulary of the pluggable parts: the toy targets' and image data sets' names, each
+sampler's options and defaults, the values of STANLEY's switches, the augmentation names and
+Improved CD's defaults.
 
-It imports no torch, so a config is checked (and a workflow planned) without loading it.
-The modules that implement these parts re-export the names: :mod:`stanley.samplers`
-(``OPTIONS``, ``NAMES``, ``options_for``), :mod:`stanley.samplers.stepsize` (the switches),
-:mod:`stanley.augment` (``OPS``, ``check``) and :mod:`stanley.improved_cd` (``DEFAULTS``).
+It imports no torch, so a config is checked (and a workflow planned, and a run directory
+read) without loading it. The modules that implement these parts re-export the names:
+:mod:`stanley.samplers` (``OPTIONS``, ``NAMES``, ``options_for``), :mod:`stanley.samplers.stepsize`
+(the switches), :mod:`stanley.augment` (``OPS``, ``check``), :mod:`stanley.improved_cd`
+(``DEFAULTS``) and :mod:`stanley.data` (``NAMES``); :mod:`stanley.targets` checks at import
+that its registry holds exactly :data:`TARGETS`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,12 @@ import math
 from typing import Any, Dict, Iterable, Tuple
 
 from .errors import ConfigError, unknown
+
+# -- data (stanley.targets, stanley.data) -------------------------------------------------
+TARGETS = ("rings", "gmm", "gaussian", "light", "laplace", "student", "banana")
+"""The toy targets with exact densities (:data:`stanley.targets.REGISTRY` builds them)."""
+DATASETS = ("cifar10", "flowers102", "celeba", "imagefolder", "shapes")
+"""The image data sets (:mod:`stanley.data` loads them)."""
 
 # -- samplers (the kernels: stanley.samplers) ---------------------------------------------
 NORMS = ("coordinate", "sample", "pixel")

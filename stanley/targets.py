@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 import torch
 
 from .errors import ConfigError, unknown
+from .options import TARGETS
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -226,6 +227,8 @@ REGISTRY: Dict[str, Callable[..., Target]] = {
     "student": Student,
     "banana": Banana,
 }
+if tuple(REGISTRY) != TARGETS:  # the torch-free list that configs are checked against
+    raise ImportError(f"stanley.options.TARGETS {TARGETS} and targets.REGISTRY {tuple(REGISTRY)} differ")
 
 
 def get(name: str, **options: Any) -> Target:

@@ -185,7 +185,7 @@ def test_uniformity_on_saved_toy_networks(tmp_path):
     # one network saved three times: V1 = V2 = V_theta, so V = V_theta^(3a) = c' exp(-3 a beta f / T),
     # the drift of a single network with beta' = 3 a beta
     copy = {0: nets[100], 1: nets[100], 2: nets[100]}
-    save_family(tmp_path / "same", copy, model={"name": "toynet"})  # flat model block
+    save_family(tmp_path / "same", copy, model={"name": "toynet"})  # no options: the run defaults fill them in
     beta, a = 0.3, 0.5
     same = uniformity_table(tmp_path / "same", beta, [0, 2, 4], 4, 2000, torch.Generator().manual_seed(1), a=a)
     kernel = samplers.get("mala", nets[100].double(), step_size=1.0)
