@@ -253,8 +253,9 @@ def paper_log_notes(curves: pd.DataFrame) -> List[str]:
 
 
 def render(results: str | Path = "results", templates: str | Path | None = None,
-           out: str | Path = "report/index.html", scale: str = "paper") -> Path:
-    """``templates``: a folder of templates to use instead of the packaged ones."""
+           out: str | Path | None = None, scale: str = "paper") -> Path:
+    """``templates``: a folder of templates to use instead of the packaged ones; ``out`` defaults
+    to the report's place in the results' layout, so each scale keeps its own."""
     results, templates = Path(results), Path(templates) if templates is not None else TEMPLATES
     layout = Layout(results)
     tables = layout.tables
@@ -292,4 +293,4 @@ def render(results: str | Path = "results", templates: str | Path | None = None,
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=jinja2.select_autoescape(),
                              undefined=jinja2.StrictUndefined)
     html = env.get_template("index.html.j2").render(**context)
-    return write_text(out, html)
+    return write_text(out if out is not None else layout.report, html)

@@ -17,7 +17,7 @@ rule report:
         paper=PAPER_CURVES,
         beyond=BEYOND_PAPER,
     output:
-        "report/index.html",
+        RESULTS + "/report/index.html",
     params:
         scale=config.get("scale", "paper"),
     shell:
