@@ -1,7 +1,7 @@
 """The ambiguity ablation: each reading of the paper's ambiguous steps, one switch at a time.
 
 The suite key ``ablation`` names a data set, a STANLEY-type sampler, seeds, and for each switch
-of DESIGN.md section 3 the values to try. Every variant changes one switch of the suite's own
+of docs/readings.md (The step size) the values to try. Every variant changes one switch of the suite's own
 run config; the unchanged run is the matrix's own (``paper``), so it is never trained twice.
 """
 

@@ -1,4 +1,4 @@
-"""Improved Contrastive Divergence (Du, Li, Tenenbaum, Mordatch 2021; seed 003, Algorithm 1),
+"""Improved Contrastive Divergence (Du, Li, Tenenbaum, Mordatch 2021, Algorithm 1),
 with any of our samplers as its MCMC kernel.
 
 On top of the short-run trainer's contrastive loss it adds, each one a switch of the run
@@ -153,7 +153,7 @@ class EMA:
 
 
 class ImprovedCD:
-    """The pieces Algorithm 1 of seed 003 adds to a short-run trainer, each one switchable."""
+    """The pieces Improved CD's Algorithm 1 adds to a short-run trainer, each one switchable."""
 
     def __init__(self, spec: Dict[str, Any], net: torch.nn.Module, images: bool):
         self.spec = spec

@@ -125,4 +125,4 @@ IMPROVED_CD: Dict[str, Any] = {
     "multiscale": True,
     "ema": 0.9999,  # 0: evaluate the trained weights themselves
 }
-"""The paper's method with every component on; seed 003 Section 3.1 and the authors' code."""
+"""The paper's method with every component on; Improved CD Section 3.1 and the authors' code."""

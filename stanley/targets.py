@@ -87,7 +87,7 @@ class Rings(Target):
 
     Sampling draws a ring, ``rho = r_k + sd * n`` and a uniform angle; a negative ``rho``
     lands on the opposite side, so the exact density at distance ``rho`` is
-    ``sum_k w_k [phi(rho - r_k) + phi(rho + r_k)] / (2 pi rho)`` (DESIGN.md section 5).
+    ``sum_k w_k [phi(rho - r_k) + phi(rho + r_k)] / (2 pi rho)`` (docs/maths.md, Toy targets).
     """
 
     def __init__(self, n_rings: int = 4, radius: float = 1.0, sd: float = 0.15,

@@ -138,3 +138,42 @@ def test_the_wheel_ships_the_templates_and_reference_data_and_the_report_renders
     assert result.stdout.splitlines()[0].startswith(str(site))  # the unpacked wheel, not the checkout
     html = (elsewhere / "index.html").read_text()
     assert "smoke scale" in html and "Theorem 1" in html  # the packaged index template and its sections
+
+
+OUTSIDE = ("../" + "shared", "DESIGN" + ".md", "/work" + "/")  # spelt in pieces so this file is no hit
+
+
+def outside_references(root: Path) -> list:
+    """``file:line: text`` for every tracked text line of the git checkout ``root`` that cites a
+    path outside it; None when ``root`` is not a git checkout."""
+    listing = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True)
+    if listing.returncode != 0:
+        return None
+    hits = []
+    for name in filter(None, listing.stdout.decode().split("\0")):
+        path = root / name
+        if not path.is_file():
+            continue  # deleted in the working tree
+        data = path.read_bytes()
+        if b"\0" in data:
+            continue  # binary
+        for number, line in enumerate(data.decode(errors="replace").splitlines(), 1):
+            hits += [f"{name}:{number}: {line.strip()}" for pattern in OUTSIDE if pattern in line]
+    return hits
+
+
+def test_nothing_in_the_repository_points_outside_it():
+    """A clone holds everything it cites: docs live in docs/, reference data in the package."""
+    hits = outside_references(ROOT)
+    if hits is None:
+        pytest.skip("not a git checkout: the tracked files cannot be listed")
+    assert not hits, "references outside the repository:\n" + "\n".join(hits)
+
+
+def test_the_outside_reference_scan_finds_a_planted_hit(tmp_path):
+    """The scan is only worth something if it can fail: a repository with one hit and one clean file."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "notes.md").write_text("fine\nsee " + OUTSIDE[1] + ", section 3\n")
+    (tmp_path / "clean.md").write_text("see docs/readings.md\n")
+    subprocess.run(["git", "add", "notes.md", "clean.md"], cwd=tmp_path, check=True)
+    assert outside_references(tmp_path) == ["notes.md:2: see " + OUTSIDE[1] + ", section 3"]

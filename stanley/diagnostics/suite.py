@@ -12,7 +12,7 @@ accept/reject kernels then target pi itself), a base step ``s`` about half the s
 smallest local scale of the target, and STANLEY's threshold at the 90% quantile of
 ``|d log pi / d z_i|`` under the target, so that STANLEY equals Langevin in the bulk and
 truncates the drift only in the tails (Atchade 2006's truncated drift, which the theorem's
-kernel is). Every sampler of a target gets the same pool (the tuning protocol of DESIGN.md).
+kernel is). Every sampler of a target gets the same pool (the tuning protocol of docs/readings.md).
 """
 
 from __future__ import annotations

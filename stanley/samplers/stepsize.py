@@ -2,7 +2,7 @@
 
 Every Langevin-family proposal is ``y = z + drift * grad + noise * xi``. A rule turns the
 current state into the pair (drift, noise); kernels never see how it was made. This is where
-the paper's ambiguities live (DESIGN.md section 3), each one a switch of :class:`Anisotropic`.
+the paper's ambiguities live (docs/readings.md, The step size), each one a switch of :class:`Anisotropic`.
 """
 
 from __future__ import annotations
