@@ -91,6 +91,14 @@ def test_planning_modules_do_not_import_torch(module):
     assert result.stdout.strip() == "[]", f"{module} imports {result.stdout.strip()}"
 
 
+def test_presentation_modules_do_not_import_torch():
+    """Table, claims, figure and report jobs read files only; torch would cost each job seconds."""
+    code = ("import sys, stanley.tables, stanley.claims, stanley.report, stanley.studies; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')[:3])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
+
+
 ENGINE_NAMED = {
     # the version of every package that took part in a run, the workflow engine's included:
     # a name in a list of distributions, not an import
