@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)  ## the toy suite end to end at smoke scale, report included
 	snakemake --cores all --configfile workflow/config/smoke.yaml
-	@echo "demo done: open report/index.html"
+	@echo "demo done: open results/smoke/report/index.html"
 
 test: $(STAMP)  ## the test suite
 	$(BIN)/python -m pytest -ra
@@ -27,4 +27,4 @@ bench: $(STAMP)  ## training-step benchmark against a straightforward baseline
 	$(BIN)/python benchmarks/train_step.py
 
 clean-demo:
-	rm -rf results/smoke report/index.html
+	rm -rf results/smoke

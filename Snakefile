@@ -28,5 +28,5 @@ include: "workflow/rules/report.smk"
 
 rule all:
     input:
-        "report/index.html",
+        rules.report.output,
     default_target: True

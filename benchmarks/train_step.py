@@ -10,7 +10,7 @@ waiting for a shared core). The baseline is written the way the reference codes 
 * rings toy (paper setting: K = 100, batch 100, widths 2-32-64-64-64-1): ebm-anatomy's
   ToyNet as five 1x1 ``Conv2d`` layers on [B, 2, 1, 1] tensors, ``torch.autograd.grad`` every
   step, a Python loop, Adam on ``f(z).mean() - f(x).mean()``; same generators, same update
-  rule as the project's kernel (STANLEY and Langevin, DESIGN.md section 3);
+  rule as the project's kernel (STANLEY and Langevin, docs/maths.md, The samplers);
 * CIFAR-10 ConvNet (n_f = 64, batch 100, K = 50, 32 x 32) on a GPU; on a CPU at reduced
   size (the table says which), the short-run code's loop around the same network.
 
@@ -49,7 +49,7 @@ from stanley.models import ConvNet, ToyNet  # noqa: E402
 
 DEFAULT_THREADS = torch.get_num_threads()
 
-# the paper's toy dynamics in our form (DESIGN.md sections 3-4): s = 2, eps = 0.01 / sqrt(2), th = 0.01
+# the paper's toy dynamics in our form (docs/maths.md, The samplers): s = 2, eps = 0.01 / sqrt(2), th = 0.01
 TOY = {"step_size": 2.0, "noise_scale": 0.01 / math.sqrt(2), "threshold": 0.01}
 # CIFAR-10 (section 4): the short-run update x += grad f + 0.01 N(0, I), th = 2e-4
 CIFAR = {"step_size": 2.0, "noise_scale": 0.01 / math.sqrt(2), "threshold": 2e-4}

@@ -1,7 +1,7 @@
 """The ambiguity ablation: each reading of the paper's ambiguous steps, one switch at a time.
 
 The suite key ``ablation`` names a data set, a STANLEY-type sampler, seeds, and for each switch
-of DESIGN.md section 3 the values to try. Every variant changes one switch of the suite's own
+of docs/readings.md (The step size) the values to try. Every variant changes one switch of the suite's own
 run config; the unchanged run is the matrix's own (``paper``), so it is never trained twice.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from . import samplers
+from . import options
 from .config import deep_merge, resolve_run, samplers_of, validate_run
 from .errors import ConfigError, unknown
-from .samplers.stepsize import DRIFTS, NOISE_POWERS, NORMS, REFRESHES
+from .options import DRIFTS, NOISE_POWERS, NORMS, REFRESHES
 
 SWITCHES = {"norm": NORMS, "noise_power": NOISE_POWERS, "drift": DRIFTS, "refresh": REFRESHES}
 PAPER = "paper"
@@ -55,7 +55,7 @@ def variants(suite: Dict[str, Any]) -> Dict[str, Dict[int, Dict[str, Any]]]:
         for value in values:
             for seed in spec["seeds"]:
                 run = resolve_run(suite, spec["dataset"], spec["sampler"], seed)
-                if run["sampler"]["options"].get(switch, samplers.OPTIONS[spec["sampler"]][switch]) == value:
+                if run["sampler"]["options"].get(switch, options.OPTIONS[spec["sampler"]][switch]) == value:
                     continue  # that is the paper's run itself
                 run = validate_run(deep_merge(run, {"sampler": {"options": {switch: value}}}))
                 out.setdefault(label(switch, value), {})[seed] = run
@@ -66,7 +66,7 @@ def variant_of(run: Dict[str, Any]) -> str:
     """Which reading a run is: the switches where it departs from the samplers' defaults."""
     if run["sampler"]["name"] not in ("stanley", "stanley_mh"):
         return PAPER
-    defaults = samplers.OPTIONS[run["sampler"]["name"]]
+    defaults = options.OPTIONS[run["sampler"]["name"]]
     changed: List[str] = [label(s, run["sampler"]["options"][s]) for s in SWITCHES
                           if run["sampler"]["options"].get(s, defaults[s]) != defaults[s]]
     return ", ".join(changed) or PAPER

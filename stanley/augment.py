@@ -23,14 +23,11 @@ chain states. Differences from the authors' per-image PIL/torchvision pipeline:
 from __future__ import annotations
 
 import math
-from typing import Iterable, Tuple
 
 import torch
 import torch.nn.functional as F
 
-from .errors import unknown
-
-OPS = ("flip", "crop", "color", "blur")
+from .options import OPS, check_augment as check  # noqa: F401 (the names, checked torch-free)
 
 CROP_AREA = (0.5, 1.0)
 CROP_RATIO = (3 / 4, 4 / 3)
@@ -40,15 +37,6 @@ GRAY_P = 0.2
 BLUR_P = 0.5
 BLUR_SIGMA = (0.1, 2.0)
 LUMA = (0.299, 0.587, 0.114)
-
-
-def check(ops: Iterable[str]) -> Tuple[str, ...]:
-    """Fail at config time, not mid-training; canonical order so configs compare equal."""
-    ops = list(ops)
-    for op in ops:
-        if op not in OPS:
-            raise unknown("augmentation", op, OPS)
-    return tuple(op for op in OPS if op in ops)
 
 
 def augment(images: torch.Tensor, ops, generator: torch.Generator) -> torch.Tensor:

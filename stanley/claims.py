@@ -47,6 +47,8 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from .rundir import Layout
+
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 NOT_RUN, NOT_A_TEST = "not run", "not a test"
 LEVEL = 0.95  # the descriptive intervals
@@ -377,7 +379,8 @@ def diverged_runs(provenance: Optional[pd.DataFrame], dataset: str) -> List[Tupl
 def learning_notes(results: str | Path) -> List[str]:
     """One line per image data set where no sampler learned (the report says it, not a ranking)."""
     results = Path(results)
-    fid, provenance = _read(results / "tables/fid.csv"), _read(results / "tables/provenance.csv")
+    tables = Layout(results).tables
+    fid, provenance = _read(tables.table("fid")), _read(tables.table("provenance"))
     if fid is None:
         return []
     notes = []
@@ -416,9 +419,9 @@ def _comparison(claim: Dict[str, Any], tables: Dict[str, Optional[pd.DataFrame]]
 
 
 def _tables(results: Path) -> Dict[str, Optional[pd.DataFrame]]:
-    return {name: _read(results / path) for name, path in (
-        ("eval", "tables/eval.csv"), ("fid", "tables/fid.csv"), ("metrics", "tables/metrics.csv"),
-        ("provenance", "tables/provenance.csv"), ("diagnostics", "diagnostics/verdicts.csv"))}
+    layout = Layout(results)
+    tables = {name: _read(layout.tables.table(name)) for name in ("eval", "fid", "metrics", "provenance")}
+    return {**tables, "diagnostics": _read(layout.diagnostics_verdicts)}
 
 
 def checkpoint_table(results: str | Path, readings: Optional[Sequence[str]] = None) -> pd.DataFrame:

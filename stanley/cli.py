@@ -225,8 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="render the HTML report from results")
     p.add_argument("--results", default="results")
-    p.add_argument("--templates", default="report/templates")
-    p.add_argument("--out", default="report/index.html")
+    p.add_argument("--templates", default=None, help="a folder of templates to use instead of the packaged ones")
+    p.add_argument("--out", default=None, help="default: RESULTS/report/index.html")
     p.add_argument("--scale", default="paper", help="label shown on every section: paper or smoke")
     p.set_defaults(func=_report)
 

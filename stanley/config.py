@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterator, Tuple
 
 import yaml
 
-from . import augment, improved_cd, samplers
+from . import options
 from .errors import ConfigError, unknown
 
 RUN_DEFAULTS: Dict[str, Any] = {
@@ -48,7 +48,7 @@ RUN_DEFAULTS: Dict[str, Any] = {
         "divergence_bound": 1.0e6,
         "scheme": "short_run",
     },
-    "improved_cd": dict(improved_cd.DEFAULTS),
+    "improved_cd": dict(options.IMPROVED_CD),
     "evaluation": {
         "every": 2000,
         "temperature": None,
@@ -146,7 +146,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "data.image_size": _number(8, integer=True),
     "data.limit": _number(1, integer=True, nullable=True),
     "model.name": _string,
-    "sampler.name": _choice(*samplers.NAMES),
+    "sampler.name": _choice(*options.NAMES),
     "training.iterations": _number(1, integer=True),
     "training.batch_size": _number(1, integer=True),
     "training.n_chains": _number(1, integer=True),
@@ -166,7 +166,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "training.scheme": _choice("short_run", "improved_cd"),
     "improved_cd.buffer_size": _number(0, integer=True),
     "improved_cd.restart": _number(0, 1),
-    "improved_cd.augment": lambda key, value: augment.check(value),
+    "improved_cd.augment": lambda key, value: options.check_augment(value),
     "improved_cd.kl": _boolean,
     "improved_cd.kl_weight": _number(0),
     "improved_cd.entropy": _boolean,
@@ -223,7 +223,7 @@ def validate_run(run: Dict[str, Any]) -> Dict[str, Any]:
     check_keys(run)
     for path, check in CHECKS.items():
         check(path, value_at(run, path))
-    samplers._check(run["sampler"]["name"], run["sampler"]["options"])
+    options.check_sampler(run["sampler"]["name"], run["sampler"]["options"])
     data_kind(run["data"]["name"])
     if run["fid"]["every"] and data_kind(run["data"]["name"]) != "images":
         raise ConfigError("fid.every is set but data.name is a toy target; FID is for image data sets (set fid.every: 0)")
@@ -273,13 +273,11 @@ def value_at(run: Dict[str, Any], key: str) -> Any:
 
 def data_kind(name: str) -> str:
     """``toy`` for a target of :mod:`stanley.targets`, ``images`` for a data set of :mod:`stanley.data`."""
-    from . import data, targets
-
-    if name in targets.REGISTRY:
+    if name in options.TARGETS:
         return "toy"
-    if name in data.NAMES:
+    if name in options.DATASETS:
         return "images"
-    raise unknown("data.name", name, [*targets.REGISTRY, *data.NAMES])
+    raise unknown("data.name", name, [*options.TARGETS, *options.DATASETS])
 
 
 def complete_run(fragment: Dict[str, Any]) -> Dict[str, Any]:
@@ -308,7 +306,7 @@ def resolve_run(suite: Dict[str, Any], dataset: str, sampler: str, seed: int) ->
     pool = fragment.get("sampler", {}).get("options", {})
     noise = pool.get("noise_scale")
     fragment = deep_merge(fragment, {"seed": seed, "data": {"name": dataset}, "sampler": {"name": sampler}})
-    fragment["sampler"]["options"] = samplers.options_for(sampler, pool)
+    fragment["sampler"]["options"] = options.options_for(sampler, pool)
     run = deep_merge(RUN_DEFAULTS, fragment)
     if run["evaluation"]["temperature"] is None and noise:
         run["evaluation"]["temperature"] = float(noise) ** 2  # one temperature for every sampler of a cell
@@ -325,8 +323,8 @@ def check_suite(suite: Dict[str, Any]) -> None:
         if not isinstance(suite.get(key), list) or not suite[key]:
             raise ConfigError(f"suite config key {key} must be a non-empty list")
     for name in suite["samplers"]:
-        if name not in samplers.NAMES:
-            raise unknown("sampler in suite key samplers:", name, samplers.NAMES)
+        if name not in options.NAMES:
+            raise unknown("sampler in suite key samplers:", name, options.NAMES)
     per_dataset_samplers = suite.get("samplers_per_dataset") or {}
     if not isinstance(per_dataset_samplers, dict):
         raise ConfigError("suite key samplers_per_dataset must map data set names to lists of samplers")
@@ -337,8 +335,8 @@ def check_suite(suite: Dict[str, Any]) -> None:
         if not isinstance(names, list) or not names:
             raise ConfigError(f"suite key samplers_per_dataset.{dataset} must be a non-empty list")
         for name in names:
-            if name not in samplers.NAMES:
-                raise unknown(f"sampler in suite key samplers_per_dataset.{dataset}:", name, samplers.NAMES)
+            if name not in options.NAMES:
+                raise unknown(f"sampler in suite key samplers_per_dataset.{dataset}:", name, options.NAMES)
     if suite.get("data_root") is not None and (not isinstance(suite["data_root"], str) or not suite["data_root"]):
         raise ConfigError(f"suite key data_root must be a folder name, got {suite['data_root']!r}")
     every_sampler = sorted({name for dataset in suite["datasets"] for name in samplers_of(suite, dataset)})

@@ -13,10 +13,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
-import yaml  # noqa: E402
 
 from .errors import ConfigError, unknown  # noqa: E402
 from .io import write_atomic  # noqa: E402
+from .rundir import RunDir, Tables  # noqa: E402
 
 ORDER = ("stanley", "langevin", "mala", "stanley_mh", "hmc", "gd")
 LABELS = {
@@ -39,11 +39,16 @@ def save(fig: plt.Figure, out: str | Path) -> Path:
     return path
 
 
+def _run_of(path: Path) -> dict:
+    """The run config of the run directory that holds ``path`` (one of its files)."""
+    return RunDir(path.parent).load_config()
+
+
 def _snapshot_grid(inputs: Sequence[str], draw: Callable, title: str, out: str | Path) -> Path:
     """Rows = samplers (STANLEY and Langevin first), columns = snapshot iterations (seed 0 runs)."""
     panels = {}
     for path in map(Path, inputs):
-        run = yaml.safe_load((path.parent / "config.yaml").read_text())
+        run = _run_of(path)
         panels[run["sampler"]["name"]] = np.load(path)
     rows = sampler_order(list(panels))
     columns = len(panels[rows[0]]["snapshot_iterations"])
@@ -137,14 +142,9 @@ def image_order(names: Sequence[str]) -> List[str]:
     return known + [n for n in sampler_order(names) if n not in known]
 
 
-def _run_of(path: Path) -> dict:
-    """The run config beside a run's table (a run directory's config.yaml)."""
-    return yaml.safe_load((path.parent / "config.yaml").read_text())
-
-
 def _final_fid(run_dir: Path) -> str:
     """'FID 41.2 (proxy)' from the run's last FID evaluation, or '' when it has none."""
-    path = run_dir / "fid.csv"
+    path = RunDir(run_dir).fid
     table = pd.read_csv(path) if path.is_file() else pd.DataFrame()
     if table.empty:
         return ""
@@ -245,7 +245,7 @@ def inpainting_figure(inputs: Sequence[str], out: str | Path, shown: int = 8) ->
     dataset = ""
     for path in map(Path, inputs):
         arrays = np.load(path)
-        keys = pd.read_csv(path.parent / "inpainting.csv", nrows=1).iloc[0]
+        keys = pd.read_csv(RunDir(path.parent).inpainting_table, nrows=1).iloc[0]
         dataset = keys["dataset"]
         if not rows:
             rows += [("original", arrays["originals"][:shown]), ("masked", arrays["masked"][:shown])]
@@ -293,7 +293,7 @@ def study(inputs: Sequence[str], out: str | Path) -> Path:
     from .studies import paper_values, summarise
 
     tables, reference = Path(inputs[0]), pd.read_csv(inputs[1])
-    spec = yaml.safe_load((tables / "study.yaml").read_text())
+    spec = Tables(tables).load_study_spec()
     summary = summarise(tables)
     paper = paper_values(reference, spec.get("paper"))
     proxy = (summary["protocol"] == "proxy").any()

@@ -1,4 +1,4 @@
-"""Improved Contrastive Divergence (Du, Li, Tenenbaum, Mordatch 2021; seed 003, Algorithm 1),
+"""Improved Contrastive Divergence (Du, Li, Tenenbaum, Mordatch 2021, Algorithm 1),
 with any of our samplers as its MCMC kernel.
 
 On top of the short-run trainer's contrastive loss it adds, each one a switch of the run
@@ -29,21 +29,8 @@ import torch
 from torch.func import functional_call
 
 from . import augment, samplers
+from .options import IMPROVED_CD as DEFAULTS  # noqa: F401 (torch-free, for config)
 from .samplers.state import State
-
-DEFAULTS: Dict[str, Any] = {
-    "buffer_size": 10000,  # 0: no replay buffer, chains start from p0 as in short-run training
-    "restart": 0.001,
-    "augment": list(augment.OPS),  # []: no augmentation transitions
-    "kl": True,
-    "kl_weight": 1.0,
-    "entropy": True,
-    "entropy_weight": 0.3,
-    "entropy_samples": 100,
-    "multiscale": True,
-    "ema": 0.9999,  # 0: evaluate the trained weights themselves
-}
-"""The paper's method with every component on; seed 003 Section 3.1 and the authors' code."""
 
 
 class WithGraph:
@@ -166,7 +153,7 @@ class EMA:
 
 
 class ImprovedCD:
-    """The pieces Algorithm 1 of seed 003 adds to a short-run trainer, each one switchable."""
+    """The pieces Improved CD's Algorithm 1 adds to a short-run trainer, each one switchable."""
 
     def __init__(self, spec: Dict[str, Any], net: torch.nn.Module, images: bool):
         self.spec = spec

@@ -20,11 +20,11 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import numpy as np
 import pandas as pd
 import torch
-import yaml
 
 from . import data, samplers
 from .errors import ConfigError
 from .io import write_atomic, write_csv
+from .rundir import RunDir
 
 SALT = 7_919  # the inpainting chains' generator: seed + SALT, apart from training's streams
 
@@ -92,7 +92,7 @@ def masked_mse(completions: torch.Tensor, originals: torch.Tensor, mask: torch.T
 def load_model(run_dir: Path, run: Dict[str, Any], shape: Tuple[int, ...], device: torch.device) -> torch.nn.Module:
     from .training import build_model
 
-    weights = run_dir / "model.pt"
+    weights = RunDir(run_dir).model
     if not weights.is_file():
         raise ConfigError(f"{weights} is missing: {run_dir} is not a finished image run (rerun its training job)")
     net = build_model(run, shape)
@@ -108,10 +108,7 @@ def run_inpainting(run_dir: str | Path, n: int = 100, out_dir: str | Path | None
     from .training import resolve_device
 
     run_dir = Path(run_dir)
-    config_file = run_dir / "config.yaml"
-    if not config_file.is_file():
-        raise ConfigError(f"{config_file} is missing: {run_dir} is not a finished run (rerun its training job)")
-    run = yaml.safe_load(config_file.read_text())
+    run = RunDir(run_dir).load_config()
     for key, value in (("--n", n), ("--steps", steps), ("--batch-size", batch_size)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ConfigError(f"inpainting {key} must be a positive integer, got {value!r}")
@@ -129,7 +126,7 @@ def run_inpainting(run_dir: str | Path, n: int = 100, out_dir: str | Path | None
     completions = torch.cat(parts)
     mse = masked_mse(completions, originals, mask)
 
-    out_dir = Path(out_dir) if out_dir is not None else run_dir
+    out = RunDir(out_dir if out_dir is not None else run_dir)
     arrays = {
         "originals": data.to_uint8(originals).numpy(),
         "masked": data.to_uint8(torch.where(mask, torch.zeros_like(originals), originals)).numpy(),
@@ -140,13 +137,13 @@ def run_inpainting(run_dir: str | Path, n: int = 100, out_dir: str | Path | None
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, **arrays)
 
-    npz = write_atomic(out_dir / "inpainting.npz", save)
+    npz = write_atomic(out.inpainting_arrays, save)
     table = pd.DataFrame({
         "dataset": spec["name"], "sampler": run["sampler"]["name"], "seed": run["seed"],
         "image": np.arange(len(mse)), "mse": mse.numpy(), "mask_side": int(mask.sum().item() ** 0.5),
         "steps": budget,
     })
-    return npz, write_csv(out_dir / "inpainting.csv", table)
+    return npz, write_csv(out.inpainting_table, table)
 
 
 __all__ = ["Clamped", "centre_mask", "inpaint", "masked_logdensity", "masked_mse", "run_inpainting"]

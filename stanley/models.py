@@ -162,7 +162,7 @@ MODELS["convnet"] = ConvNet
 
 
 class MultiScale(nn.Module):
-    """Du et al.'s compositional multi-scale energy (seed 003, Section 2.4):
+    """Du et al.'s compositional multi-scale energy (Improved CD, Section 2.4):
     ``f(x) = sum_k f_k(avgpool_k(x))`` over the full, half and quarter resolutions, one
     network per scale, so the energy sees coarse structure as well as texture. Pooling is
     differentiable, so every sampler runs on it unchanged.

@@ -8,11 +8,12 @@ import socket
 import subprocess
 from datetime import datetime, timezone
 from importlib import metadata
-from typing import Any, Dict
-
-import torch
+from typing import TYPE_CHECKING, Any, Dict
 
 from .config import config_hash
+
+if TYPE_CHECKING:  # the report reads git_commit and now without loading torch
+    import torch
 
 PACKAGES = ("stanley", "torch", "torchvision", "numpy", "scipy", "pandas", "clean-fid", "snakemake")
 
@@ -40,6 +41,8 @@ def package_versions() -> Dict[str, str]:
 
 
 def device_name(device: torch.device) -> str:
+    import torch
+
     if device.type == "cuda":
         return f"cuda: {torch.cuda.get_device_name(device)}"
     return f"cpu: {platform.processor() or platform.machine()} ({os.cpu_count()} cores, {torch.get_num_threads()} threads)"

@@ -3,16 +3,19 @@ into one self-contained file (images and CSV downloads embedded as data URIs).""
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import jinja2
 import pandas as pd
-import yaml
 
+from .claims import checkpoint_table, learning_notes
+from .diagnostics import report_context
+from .embed import figure, table_link
 from .figures import LABELS, sampler_order
 from .io import write_text
+from .packaged import BEYOND_PAPER, PAPER_FID_CURVES, TEMPLATES
+from .rundir import Layout
 from .provenance import git_commit, now
 
 SCALES = {
@@ -20,18 +23,6 @@ SCALES = {
     "smoke": "smoke scale: a few hundred iterations on a CPU, for checking the pipeline; "
              "its numbers say nothing about the paper's claims",
 }
-
-
-def data_uri(path: Path, mime: str) -> str:
-    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
-
-
-def figure(path: Path) -> Optional[str]:
-    return data_uri(path, "image/png") if path.is_file() else None
-
-
-def table_link(path: Path) -> Optional[str]:
-    return data_uri(path, "text/csv") if path.is_file() else None
 
 
 def mean_sd(frame: pd.DataFrame, columns: List[str]) -> pd.DataFrame:
@@ -133,17 +124,17 @@ IMAGE_FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6")
 
 def images_context(results: Path, reference: Path) -> Optional[Dict[str, Any]]:
     """Figures 2-6, the final-FID table and the inpainting errors; None without image results."""
-    tables, figures = results / "tables", results / "figures"
-    shown = {name: figure(figures / f"{name}.png") for name in IMAGE_FIGURES}
-    fid_file = tables / "fid.csv"
-    inpainting_tables = sorted((results / "inpainting").glob("*/*/seed*/inpainting.csv"))
+    layout = Layout(results)
+    shown = {name: figure(layout.figure(name)) for name in IMAGE_FIGURES}
+    fid_file = layout.tables.table("fid")
+    inpainting_tables = [run.inpainting_table for run in layout.inpainting_runs()]
     if not any(shown.values()) and not fid_file.is_file() and not inpainting_tables:
         return None
     context: Dict[str, Any] = {"figures": shown, "fid": None, "inpainting": inpainting_summary(inpainting_tables)}
     if fid_file.is_file():
         fid_table = pd.read_csv(fid_file)
         paper = pd.read_csv(reference) if reference.is_file() else None
-        provenance_file = tables / "provenance.csv"
+        provenance_file = layout.tables.table("provenance")
         summary = fid_summary(fid_table, paper, pd.read_csv(provenance_file) if provenance_file.is_file() else None)
         protocols = sorted(set(fid_table["protocol"].dropna()))
         context["fid"] = {
@@ -206,11 +197,12 @@ def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
 
     printed = pd.read_csv(reference) if reference.is_file() else pd.DataFrame(columns=["table", "variant", "metric", "value", "source"])
     entries = []
-    specs = [(yaml.safe_load(f.read_text()), f.parent) for f in (results / "tables" / "studies").glob("*/study.yaml")]
+    layout = Layout(results)
+    specs = [(tables.load_study_spec(), tables) for tables in layout.studies()]
     for spec, tables in sorted(specs, key=lambda pair: (pair[0].get("order", 0), pair[0]["name"])):
-        summary = summarise(tables)
+        summary = summarise(tables.path)
         paper = paper_values(printed, spec.get("paper")) if spec.get("paper") in set(printed["table"]) else printed.iloc[0:0]
-        provenance_table = pd.read_csv(tables / "provenance.csv")
+        provenance_table = pd.read_csv(tables.table("provenance"))
         proxy = (summary["protocol"] == "proxy").any()
         fid_name = "FID (proxy)" if proxy else "FID (Inception)"
         rows = []
@@ -228,11 +220,11 @@ def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
         iterations = sorted(provenance_table["config.training.iterations"].unique()) if "config.training.iterations" in provenance_table else []
         entries.append({
             "name": spec["name"], "title": spec["title"], "dataset": spec["dataset"],
-            "figure": figure(results / "figures" / f"study_{spec['name']}.png"),
+            "figure": figure(layout.figure(f"study_{spec['name']}")),
             "table": pd.DataFrame(rows).fillna("").to_html(index=False, border=0),
             "proxy": bool(proxy), "iterations": ", ".join(f"{int(i):,}" for i in iterations),
             "source": paper["source"].iloc[0] if len(paper) else "",
-            "download": table_link(tables / "metrics.csv"),
+            "download": table_link(tables.table("metrics")),
             "unfinished": [f"{r.variant}/{r.sampler}/seed{r.seed}: {r.status}" for r in provenance_table.itertuples()
                            if r.status != "completed"],
         })
@@ -261,49 +253,48 @@ def paper_log_notes(curves: pd.DataFrame) -> List[str]:
     return notes
 
 
-def render(results: str | Path = "results", templates: str | Path = "report/templates",
-           out: str | Path = "report/index.html", scale: str = "paper") -> Path:
-    results, templates = Path(results), Path(templates)
-    tables, figures = results / "tables", results / "figures"
+def render(results: str | Path = "results", templates: str | Path | None = None,
+           out: str | Path | None = None, scale: str = "paper") -> Path:
+    """``templates``: a folder of templates to use instead of the packaged ones; ``out`` defaults
+    to the report's place in the results' layout, so each scale keeps its own."""
+    results, templates = Path(results), Path(templates) if templates is not None else TEMPLATES
+    layout = Layout(results)
+    tables = layout.tables
     context: Dict[str, Any] = {
         "generated": now(), "git_commit": git_commit(), "scale": scale,
         "scale_note": SCALES.get(scale, scale),
-        "figures": {name: figure(figures / f"{name}.png") for name in ("fig1", "fig1_density", "toy_metrics", "training", "ablation")},
-        "downloads": {name: table_link(tables / f"{name}.csv") for name in ("eval", "metrics", "provenance")},
+        "figures": {name: figure(layout.figure(name)) for name in ("fig1", "fig1_density", "toy_metrics", "training", "ablation")},
+        "downloads": {name: table_link(tables.table(name)) for name in ("eval", "metrics", "provenance")},
         "toy": None, "provenance": None, "diagnostics": None, "unfinished": [],
         "claims": None, "ablation": None, "paper_notes": [], "learning_notes": [], "claim_checkpoints": None,
-        "images": images_context(results, templates.parent / "reference" / "paper_fid_curves.csv"),
-        "studies": studies_context(results, templates.parent / "reference" / "beyond_paper.csv"),
+        "images": images_context(results, PAPER_FID_CURVES),
+        "studies": studies_context(results, BEYOND_PAPER),
     }
-    if (tables / "eval.csv").is_file():
-        eval_table = pd.read_csv(tables / "eval.csv")
+    if tables.table("eval").is_file():
+        eval_table = pd.read_csv(tables.table("eval"))
         toy = eval_table[eval_table["dataset"] == "rings"]
         if len(toy):
             context["toy"] = {"summary": toy_summary(toy), "seeds": int(toy["seed"].nunique()),
                               "samplers": [LABELS.get(s, s) for s in sampler_order(list(toy["sampler"].unique()))]}
-    reference = Path(templates).parent / "reference" / "paper_fid_curves.csv"
-    context["paper_notes"] = paper_log_notes(pd.read_csv(reference)) if reference.is_file() else []
-    from .claims import checkpoint_table, learning_notes
-
+    context["paper_notes"] = paper_log_notes(pd.read_csv(PAPER_FID_CURVES)) if PAPER_FID_CURVES.is_file() else []
     context["learning_notes"] = learning_notes(results)
-    if (tables / "claims.csv").is_file():
-        context["claims"] = pd.read_csv(tables / "claims.csv").astype(object).fillna("").to_dict("records")
+    if tables.table("claims").is_file():
+        context["claims"] = pd.read_csv(tables.table("claims")).astype(object).fillna("").to_dict("records")
         described = checkpoint_table(results)
         context["claim_checkpoints"] = described.to_html(index=False, border=0, float_format="%.3g") if len(described) else None
-    if (tables / "ablation" / "eval.csv").is_file():
-        context["ablation"] = ablation_summary(pd.read_csv(tables / "ablation" / "eval.csv"))
-        context["downloads"]["ablation"] = table_link(tables / "ablation" / "eval.csv")
-    context["downloads"]["claims"] = table_link(tables / "claims.csv")
+    ablation = layout.ablation_tables.table("eval")
+    if ablation.is_file():
+        context["ablation"] = ablation_summary(pd.read_csv(ablation))
+        context["downloads"]["ablation"] = table_link(ablation)
+    context["downloads"]["claims"] = table_link(tables.table("claims"))
     context["unfinished"] = []
-    if (tables / "provenance.csv").is_file():
-        jobs = pd.read_csv(tables / "provenance.csv")
+    if tables.table("provenance").is_file():
+        jobs = pd.read_csv(tables.table("provenance"))
         context["provenance"] = provenance(jobs)
         context["unfinished"] = [f"{r.dataset}/{r.sampler}/seed{r.seed}: {r.status}"
                                  for r in jobs.itertuples() if r.status != "completed"]
-    from .diagnostics import report_context  # here: diagnostics imports this module's helpers
-
     context["diagnostics"] = report_context(results)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=jinja2.select_autoescape(),
                              undefined=jinja2.StrictUndefined)
     html = env.get_template("index.html.j2").render(**context)
-    return write_text(out, html)
+    return write_text(out if out is not None else layout.report, html)

@@ -1,6 +1,6 @@
 """A GPU slot pool: each job takes one free (device, slot) and sees only that device.
 
-Snakemake's ``--resources gpu=N`` only counts jobs; it never says which device a job gets.
+A workflow engine's GPU resource only counts jobs; it never says which device a job gets.
 A slot is a lock file per (device, k < jobs_per_gpu) in a lock folder on this machine; a job
 takes the first one it can ``flock`` without blocking and holds it for its whole life. The
 kernel drops the lock when the last process holding it exits, SIGKILL included, so a crash

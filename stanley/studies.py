@@ -12,7 +12,7 @@ The suite key ``studies`` maps a study name to a spec::
         K5:  {training: {mcmc_steps: 5}, data: {noise: 0.15}}
         K10: {training: {mcmc_steps: 10}, data: {noise: 0.10}}
       x: training.mcmc_steps       # draw against this run-config key (optional: rows otherwise)
-      paper: nijkamp2019_table2    # the printed values set beside ours (report/reference/beyond_paper.csv)
+      paper: nijkamp2019_table2    # the printed values set beside ours (stanley/reference/beyond_paper.csv)
 
 Each (variant, sampler, seed) is the suite's own run of (dataset, sampler, seed) with
 ``defaults`` and then the variant's fragment merged on top, checked like any run config.
@@ -27,11 +27,11 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from . import samplers
+from . import options
 from .config import RUN_DEFAULTS, check_keys, deep_merge, resolve_run, validate_run, value_at
 from .errors import ConfigError, unknown
+from .rundir import Tables
 
 KEYS = {"title", "dataset", "samplers", "seeds", "defaults", "variants", "x", "paper"}
 NAME = re.compile(r"[a-z0-9_]+")
@@ -61,8 +61,8 @@ def check(suite: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
         if not isinstance(names, list) or not names:
             raise ConfigError(f"{where}.samplers must be a non-empty list of samplers")
         for sampler in names:
-            if sampler not in samplers.NAMES:
-                raise unknown(f"sampler in {where}.samplers:", sampler, samplers.NAMES)
+            if sampler not in options.NAMES:
+                raise unknown(f"sampler in {where}.samplers:", sampler, options.NAMES)
         seeds = spec.get("seeds", suite["seeds"])
         if not isinstance(seeds, list) or not seeds or not all(isinstance(s, int) and s >= 0 for s in seeds):
             raise ConfigError(f"{where}.seeds must be a non-empty list of seeds (integers >= 0)")
@@ -102,7 +102,7 @@ def runs(suite: Dict[str, Any]) -> Dict[Key, Dict[str, Any]]:
 
 
 def paper_values(reference: pd.DataFrame, table: Optional[str]) -> pd.DataFrame:
-    """The printed values of one paper table (``report/reference/beyond_paper.csv``)."""
+    """The printed values of one paper table (:data:`stanley.packaged.BEYOND_PAPER`)."""
     if not table:
         return reference.iloc[0:0]
     rows = reference[reference["table"] == table]
@@ -119,10 +119,10 @@ def summarise(tables: str | Path, tail: float = 0.1) -> pd.DataFrame:
     The gradient norm of a run is its mean over the logged iterations of the last ``tail`` of
     training (the short-run paper's "average magnitude over K-step Langevin" at the end).
     """
-    tables = Path(tables)
-    spec = yaml.safe_load((tables / "study.yaml").read_text())
-    metrics = pd.read_csv(tables / "metrics.csv")
-    provenance = pd.read_csv(tables / "provenance.csv")
+    tables = Tables(tables)
+    spec = tables.load_study_spec()
+    metrics = pd.read_csv(tables.table("metrics"))
+    provenance = pd.read_csv(tables.table("provenance"))
     keys = ["variant", "sampler", "seed"]
     end = metrics.groupby(keys)["iteration"].transform("max")
     per_run = (metrics[metrics["iteration"] >= (1 - tail) * end].groupby(keys)["grad_norm"].mean()
@@ -130,7 +130,7 @@ def summarise(tables: str | Path, tail: float = 0.1) -> pd.DataFrame:
     columns = keys + ["status"] + ([f"config.{spec['x']}"] if spec.get("x") else [])
     per_run = per_run.merge(provenance[columns], on=keys, how="outer")
     per_run["x"] = per_run.pop(f"config.{spec['x']}") if spec.get("x") else np.nan
-    fid_file = tables / "fid.csv"
+    fid_file = tables.table("fid")
     if fid_file.is_file():
         fid = pd.read_csv(fid_file)
         last = fid[fid["iteration"] == fid.groupby(keys)["iteration"].transform("max")]

@@ -7,21 +7,18 @@ from pathlib import Path
 from typing import Iterable, List, Optional, Sequence
 
 import pandas as pd
-import yaml
 
 from .ablation import variant_of
 from .config import config_hash, flatten
 from .errors import ConfigError
 from .io import write_csv
+from .rundir import RUN_TABLES, RunDir, Tables
 
-KINDS = ("metrics", "eval", "fid")  # per-run CSV tables; a kind no run has is skipped
+KINDS = RUN_TABLES  # per-run CSV tables; a kind no run has is skipped
 
 
 def run_keys(run_dir: Path) -> dict:
-    config_file = run_dir / "config.yaml"
-    if not config_file.is_file():
-        raise ConfigError(f"{run_dir} is not a finished run: {config_file} is missing (rerun its training job)")
-    run = yaml.safe_load(config_file.read_text())
+    run = RunDir(run_dir).load_config()
     return {"dataset": run["data"]["name"], "sampler": run["sampler"]["name"], "seed": run["seed"],
             "variant": variant_of(run), "_run": run}
 
@@ -29,21 +26,21 @@ def run_keys(run_dir: Path) -> dict:
 def gather(run_dirs: Iterable[str | Path], out_dir: str | Path, variants: Optional[Sequence[str]] = None) -> List[Path]:
     """``variants`` names each run's variant (a study's own names); by default it is read from
     the run config (:func:`stanley.ablation.variant_of`)."""
-    out_dir, run_dirs = Path(out_dir), [Path(d) for d in run_dirs]
+    out, run_dirs = Tables(out_dir), [RunDir(d) for d in run_dirs]
     if variants is not None and len(variants) != len(run_dirs):
         raise ConfigError(f"{len(variants)} variant names for {len(run_dirs)} run directories: give one per run")
     frames = {kind: [] for kind in KINDS}
     provenance = []
     for index, run_dir in enumerate(run_dirs):
-        keys = run_keys(run_dir)
+        keys = run_keys(run_dir.path)
         run = keys.pop("_run")
         if variants is not None:
             keys["variant"] = variants[index]
         for kind in KINDS:
-            path = run_dir / f"{kind}.csv"
+            path = run_dir.table(kind)
             if path.is_file():
                 frames[kind].append(pd.read_csv(path).assign(**keys))
-        record = json.loads((run_dir / "provenance.json").read_text())
+        record = json.loads(run_dir.provenance.read_text())
         packages = record.pop("packages", {})
         provenance.append({
             **keys, **record, "config_hash": config_hash(run),
@@ -56,6 +53,6 @@ def gather(run_dirs: Iterable[str | Path], out_dir: str | Path, variants: Option
             table = pd.concat(parts, ignore_index=True)
             keys = ["dataset", "sampler", "variant", "seed"]
             columns = keys + [c for c in table.columns if c not in keys]
-            written.append(write_csv(out_dir / f"{kind}.csv", table[columns]))
-    written.append(write_csv(out_dir / "provenance.csv", pd.DataFrame(provenance)))
+            written.append(write_csv(out.table(kind), table[columns]))
+    written.append(write_csv(out.table("provenance"), pd.DataFrame(provenance)))
     return written

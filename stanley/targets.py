@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Optional, Sequence
 import torch
 
 from .errors import ConfigError, unknown
+from .options import TARGETS
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -86,7 +87,7 @@ class Rings(Target):
 
     Sampling draws a ring, ``rho = r_k + sd * n`` and a uniform angle; a negative ``rho``
     lands on the opposite side, so the exact density at distance ``rho`` is
-    ``sum_k w_k [phi(rho - r_k) + phi(rho + r_k)] / (2 pi rho)`` (DESIGN.md section 5).
+    ``sum_k w_k [phi(rho - r_k) + phi(rho + r_k)] / (2 pi rho)`` (docs/maths.md, Toy targets).
     """
 
     def __init__(self, n_rings: int = 4, radius: float = 1.0, sd: float = 0.15,
@@ -226,6 +227,8 @@ REGISTRY: Dict[str, Callable[..., Target]] = {
     "student": Student,
     "banana": Banana,
 }
+if tuple(REGISTRY) != TARGETS:  # the torch-free list that configs are checked against
+    raise ImportError(f"stanley.options.TARGETS {TARGETS} and targets.REGISTRY {tuple(REGISTRY)} differ")
 
 
 def get(name: str, **options: Any) -> Target:

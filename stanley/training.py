@@ -33,6 +33,7 @@ from .evaluation import Grid, density_distances, model_log_density, sliced_wasse
 from .improved_cd import ImprovedCD, sample_through_last_step
 from .io import write_atomic, write_csv, write_json, write_yaml
 from .provenance import collect, now
+from .rundir import RunDir
 
 SNAPSHOT_SAMPLES = 1000  # toy samples kept per snapshot for the figures
 SNAPSHOT_IMAGES = 64  # images kept per snapshot (an 8 x 8 grid)
@@ -157,6 +158,7 @@ class Trainer:
     def __init__(self, run: Dict[str, Any], out: Path, progress: bool = True,
                  log: Callable[[str], None] = lambda m: print(m, file=sys.stderr)):
         self.run, self.out, self.progress, self.log = run, Path(out), progress, log
+        self.files = RunDir(self.out)
         ensure_writable(self.out)
         self.device = resolve_device(run["device"])
         self.images = data_kind(run["data"]["name"]) == "images"
@@ -179,7 +181,7 @@ class Trainer:
             self.grid = Grid(self.data.target.extent, ev["grid_size"])
             exact_generator = torch.Generator().manual_seed(10_000 + run["seed"])
             self.exact_samples = self.data.target.sample(ev["n_samples"], exact_generator)
-        self.checkpoints = Checkpoints(self.out / "checkpoints", config_hash(run),
+        self.checkpoints = Checkpoints(self.files.checkpoints, config_hash(run),
                                        run["training"]["keep_checkpoints"], log)
         self.iteration = 0
         self.elapsed = 0.0
@@ -360,8 +362,8 @@ class Trainer:
 
     def write_outputs(self, started: str) -> None:
         """Every table atomically, ``metrics.csv`` last: its presence means the run is complete."""
-        out = self.out
-        write_yaml(out / "config.yaml", self.run)
+        files = self.files
+        write_yaml(files.config, self.run)
         iterations = sorted(self.snapshots)
         arrays = {"samples": self.snapshots[iterations[-1]]["samples"], "snapshot_iterations": np.array(iterations)}
         for key in self.snapshots[iterations[-1]]:
@@ -369,17 +371,17 @@ class Trainer:
         if not self.images:
             arrays.update(grid_extent=np.array(self.grid.extent),
                           temperature=np.array(self.run["evaluation"]["temperature"]))
-        write_atomic(out / "samples.npz", lambda tmp: np.savez_compressed(open(tmp, "wb"), **arrays))
+        write_atomic(files.samples, lambda tmp: np.savez_compressed(open(tmp, "wb"), **arrays))
         if self.energies:
-            write_atomic(out / "energies.pt", lambda tmp: torch.save(copy.deepcopy(self.energies), tmp))
+            write_atomic(files.energies, lambda tmp: torch.save(copy.deepcopy(self.energies), tmp))
         if self.images:
             # the weights evaluation uses: the EMA ones under Improved CD with ema on
-            write_atomic(out / "model.pt", lambda tmp: torch.save(self.eval_net.state_dict(), tmp))
+            write_atomic(files.model, lambda tmp: torch.save(self.eval_net.state_dict(), tmp))
         if self.fid is not None:
-            write_csv(out / "fid.csv", pd.DataFrame(self.fids, columns=FID_COLUMNS))
-        write_csv(out / "eval.csv", pd.DataFrame(self.evals))
-        write_json(out / "provenance.json", collect(self.run, self.device, self.elapsed, started, self.status))
-        write_csv(out / "metrics.csv", pd.DataFrame(self.metrics or None, columns=None if self.metrics else METRICS))
+            write_csv(files.fid, pd.DataFrame(self.fids, columns=FID_COLUMNS))
+        write_csv(files.eval, pd.DataFrame(self.evals))
+        write_json(files.provenance, collect(self.run, self.device, self.elapsed, started, self.status))
+        write_csv(files.metrics, pd.DataFrame(self.metrics or None, columns=None if self.metrics else METRICS))
 
 
 METRICS = ["iteration", "energy_diff", "loss", "grad_norm", "wall_time"]  # the columns every sampler has
@@ -400,7 +402,7 @@ class FIDEvaluation:
         self.reference = Path(spec["reference"])
         if not self.reference.is_file():
             raise ConfigError(f"FID reference statistics {self.reference} do not exist: make them first "
-                              f"(snakemake {self.reference}, or stanley fid-stats)")
+                              "with `stanley fid-stats`")
         self.extractor = fid.feature_extractor(spec["inception"], proxy=spec["proxy"], device=device)
         self.device = device
 

@@ -1,4 +1,4 @@
-"""A throwaway single-node SLURM for tests (DESIGN.md section 10), private to one test.
+"""A throwaway single-node SLURM for tests (docs/architecture.md, section 5), private to one test.
 
 Everything lives in one folder: its own munge key and socket, its own slurm.conf on free
 ports, its own state, spool, pid and log files, so a second copy (another test session on

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stanley import ablation, config
+from stanley import ablation, config, samplers
 from stanley.errors import ConfigError
 
 
@@ -23,8 +23,8 @@ def test_one_switch_at_a_time():
     paper = config.resolve_run(suite(), "rings", "stanley", 0)
     for name, runs in variants.items():
         assert sorted(runs) == [0, 1]
-        options = {**ablation.samplers.OPTIONS["stanley"], **runs[0]["sampler"]["options"]}
-        before = {**ablation.samplers.OPTIONS["stanley"], **paper["sampler"]["options"]}
+        options = {**samplers.OPTIONS["stanley"], **runs[0]["sampler"]["options"]}
+        before = {**samplers.OPTIONS["stanley"], **paper["sampler"]["options"]}
         changed = {k for k in ablation.SWITCHES if options[k] != before[k]}
         assert len(changed) == 1 and name.startswith(changed.pop())
         assert ablation.variant_of(runs[0]) == name  # the label is derived back from the config

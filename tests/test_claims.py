@@ -486,7 +486,7 @@ def test_report_shows_quotes_readings_guards_and_the_celeba_warning(tmp_path):
     (results / "tables").mkdir(parents=True)
     flat.to_csv(results / "tables/fid.csv", index=False)
     write_csv(results / "tables/claims.csv", claims.evaluate(results))
-    out = render(results, Path(__file__).parents[1] / "report/templates", tmp_path / "index.html", scale="smoke")
+    out = render(results, out=tmp_path / "index.html", scale="smoke")
     html = out.read_text()
     section = html[html.index('id="claims"'):html.index('id="setup"')]
     assert "for all iterations threshold" in section and "Image Generation" in section

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,7 +12,7 @@ import pytest
 import torch
 import yaml
 
-from stanley import models, samplers, targets
+from stanley import models, packaged, samplers, targets
 from stanley.diagnostics import ess as E
 from stanley.diagnostics import suite
 from stanley.diagnostics.drift import drift_table, estimate_log_ratio
@@ -186,7 +185,7 @@ def test_uniformity_on_saved_toy_networks(tmp_path):
     # one network saved three times: V1 = V2 = V_theta, so V = V_theta^(3a) = c' exp(-3 a beta f / T),
     # the drift of a single network with beta' = 3 a beta
     copy = {0: nets[100], 1: nets[100], 2: nets[100]}
-    save_family(tmp_path / "same", copy, model={"name": "toynet"})  # flat model block
+    save_family(tmp_path / "same", copy, model={"name": "toynet"})  # no options: the run defaults fill them in
     beta, a = 0.3, 0.5
     same = uniformity_table(tmp_path / "same", beta, [0, 2, 4], 4, 2000, torch.Generator().manual_seed(1), a=a)
     kernel = samplers.get("mala", nets[100].double(), step_size=1.0)
@@ -264,7 +263,7 @@ def test_smoke_diagnostics_run_within_budget_and_render(tmp_path):
     assert light.loc["langevin", "drift"] == "fails" and light.loc["stanley_mh", "drift"] == "holds"
     assert all(outputs[name].is_file() for name in ("drift", "rate"))
 
-    templates = Path(__file__).resolve().parents[1] / "report" / "templates"
+    templates = packaged.TEMPLATES
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
                              autoescape=True)
     template = env.get_template("diagnostics.html.j2")

@@ -1,4 +1,4 @@
-"""Improved CD (seed 003): the KL term's gradient, the entropy term, the buffer, EMA, the
+"""Improved CD (Du et al. 2021): the KL term's gradient, the entropy term, the buffer, EMA, the
 multi-scale energy, and the trainer with every component off against the short-run trainer."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import ROOT, small_run
+from conftest import small_run
 from stanley import config, figures, report, tables, training
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -52,7 +52,7 @@ def rendered(tmp_path_factory):
     figures.make("fig1_density", seed0, results / "figures/fig1_density.png")
     figures.make("toy_metrics", [str(results / "tables/eval.csv")], results / "figures/toy_metrics.png")
     figures.make("training", [str(results / "tables/metrics.csv")], results / "figures/training.png")
-    return report.render(results, ROOT / "report/templates", results / "index.html", scale="smoke")
+    return report.render(results, out=results / "index.html", scale="smoke")
 
 
 def test_report_in_headless_chromium(rendered, tmp_path):

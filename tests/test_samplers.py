@@ -4,8 +4,8 @@ Each test compares a kernel with an independent oracle: an exact invariant distr
 (Metropolis-adjusted kernels started at exact draws must stay there), the closed-form
 stationary variance of the unadjusted Langevin algorithm on a Gaussian (its known bias),
 identities between kernels (STANLEY with an infinite threshold is Langevin; one leapfrog step
-is the MALA proposal), updates computed by hand, and the equal-budget rule of DESIGN.md
-section 3. Statistical tolerances are k standard errors, the standard error from the sample
+is the MALA proposal), updates computed by hand, and the equal-budget rule of docs/maths.md
+(The samplers). Statistical tolerances are k standard errors, the standard error from the sample
 size and the known variance, k the Bonferroni-corrected normal quantile that keeps a test's
 false-alarm rate at ALPHA. Every seed is fixed, so every test is deterministic.
 """

@@ -1,7 +1,7 @@
 """Scale-out on SLURM: the DAG through workflow/profiles/slurm on a private single-node SLURM.
 
-The fixture starts munged, slurmctld and slurmd (tests/slurm_cluster.py; DESIGN.md section
-10) and stops exactly those processes afterwards, pass or fail. The test runs a reduced smoke
+The fixture starts munged, slurmctld and slurmd (tests/slurm_cluster.py; docs/architecture.md,
+section 5) and stops exactly those processes afterwards, pass or fail. The test runs a reduced smoke
 matrix (rings x 2 samplers x 1 seed) three times: locally, then through the SLURM executor
 with one training job cancelled (`scancel`) once it has a checkpoint, then through SLURM
 again, which resumes that job from its checkpoint. Every training job must have run as a
@@ -27,12 +27,12 @@ from slurm_cluster import SlurmCluster, Unavailable, ensure_installed
 
 pytestmark = pytest.mark.slurm
 
-COPIED = ("Snakefile", "workflow", "report/templates", "report/reference", "stanley")
+COPIED = ("Snakefile", "workflow", "stanley")
 RESULTS = "results/slurmtest"
 TARGET = f"{RESULTS}/tables/eval.csv"  # the `tables` rule: every training job, then the gathering
 SAMPLERS = ("stanley", "langevin")
 ITERATIONS, CHECKPOINT_EVERY = 120, 10
-SLURM_FLAGS = (  # what a cluster without accounting needs (DESIGN.md section 10)
+SLURM_FLAGS = (  # what a cluster without accounting needs (docs/architecture.md, section 5)
     "--slurm-no-account", "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2",
 )
 SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log: (\S+?)\)")

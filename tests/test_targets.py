@@ -182,7 +182,7 @@ def annulus_masses(radial_density, edges, sub=400):
 
 def test_rings_radial_distribution_matches_closed_form():
     """With sd comparable to the radius, a sixth of ring 1's draws have rho < 0 and land on the
-    far side; the exact density (DESIGN.md section 5) keeps them, the ebm-anatomy one does not."""
+    far side; the exact density (docs/maths.md, Toy targets) keeps them, the ebm-anatomy one does not."""
     target = targets.get("rings", **RINGS_WIDE)
     radii, sd, n = np.array([0.5, 1.0]), 0.5, 200_000
     radius = target.sample(n, gen(1)).norm(dim=1).double().numpy()

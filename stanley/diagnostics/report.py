@@ -15,7 +15,8 @@ from typing import Any, Dict, List, Optional
 import pandas as pd
 
 from ..figures import LABELS, sampler_order
-from ..report import figure, table_link
+from ..rundir import Layout
+from ..embed import figure, table_link
 from .verdicts import FAILS, FEW, HOLDS, NEAR_ONE
 
 CLAIMS = [
@@ -167,16 +168,15 @@ def differences(table: pd.DataFrame, uniformity: Optional[pd.DataFrame]) -> List
 
 
 def report_context(results_dir: str | Path) -> Dict[str, Any]:
-    directory = Path(results_dir) / "diagnostics"
-    figures_dir = Path(results_dir) / "figures"
-    verdicts_file, uniformity_file = directory / "verdicts.csv", directory / "uniformity_verdicts.csv"
+    layout = Layout(results_dir)
+    verdicts_file, uniformity_file = layout.diagnostics_verdicts, layout.uniformity_verdicts
     table = pd.read_csv(verdicts_file) if verdicts_file.is_file() else None
     uniformity = pd.read_csv(uniformity_file) if uniformity_file.is_file() else None
     context: Dict[str, Any] = {
         "run": table is not None,
         "claims": CLAIMS, "measured": MEASURED, "differences": [],
         "verdicts": None, "settings": None, "uniformity": None,
-        "figures": {name: figure(figures_dir / f"diagnostics_{name}.png") for name in ("drift", "rate", "uniformity")},
+        "figures": {name: figure(layout.diagnostics_figure(name)) for name in ("drift", "rate", "uniformity")},
         "downloads": {"verdicts": table_link(verdicts_file), "uniformity": table_link(uniformity_file)},
     }
     if table is not None:

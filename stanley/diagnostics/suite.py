@@ -12,7 +12,7 @@ accept/reject kernels then target pi itself), a base step ``s`` about half the s
 smallest local scale of the target, and STANLEY's threshold at the 90% quantile of
 ``|d log pi / d z_i|`` under the target, so that STANLEY equals Langevin in the bulk and
 truncates the drift only in the tails (Atchade 2006's truncated drift, which the theorem's
-kernel is). Every sampler of a target gets the same pool (the tuning protocol of DESIGN.md).
+kernel is). Every sampler of a target gets the same pool (the tuning protocol of docs/readings.md).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 from ..errors import ConfigError, unknown
+from ..rundir import Layout
 
 SAMPLERS = ["langevin", "stanley", "mala", "stanley_mh", "hmc", "gd"]
 KINDS = ("drift", "minorisation", "rate", "mixing")
@@ -207,17 +208,16 @@ def run(block: Dict[str, Any] | None, results: str | Path, threads: int = 0) -> 
     from .cli import main
 
     block = check(block)
-    results = Path(results)
-    directory = results / "diagnostics"
-    files = outputs(block, directory)
+    layout = Layout(results)
+    files = outputs(block, layout.diagnostics)
     for kind in KINDS:
         for target, out in zip(block["targets"], files[kind]):
             main(argv(block, kind, target, out, threads))
-    verdicts = directory / "verdicts.csv"
+    verdicts = layout.diagnostics_verdicts
     main(["diagnose", "summarise", *sum(([f"--{k}", *map(str, files[k])] for k in KINDS), []),
           "--out", str(verdicts)])
     figures = {}
     for name, kind in (("drift", "drift"), ("rate", "rate")):
-        figures[name] = results / "figures" / f"diagnostics_{name}.png"
+        figures[name] = layout.diagnostics_figure(name)
         main(["diagnose", "plot", name, "--inputs", *map(str, files[kind]), "--out", str(figures[name])])
     return {"verdicts": verdicts, **figures}

@@ -26,35 +26,24 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 import torch
-import yaml
 
 from .. import models, samplers
 from ..errors import ConfigError, unknown
 from ..evaluation import Grid, normalise_on_grid
+from ..rundir import RunDir
 from ..samplers.state import State
 from .drift import check_beta, estimate_log_ratio, estimator_name, kernel_temperature, option_columns
 from .probes import probes
 
 
-def model_block(run: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
-    """The model's name and options, from ``{name, options: {...}}`` or ``{name, ...options}``."""
-    block = dict(run.get("model") or {})
-    name = block.pop("name", "toynet")
-    options = dict(block.pop("options", None) or {})
-    options.update(block)
-    return name, options
-
-
 def load_family(run_dir: str | Path) -> Tuple[Dict[str, Any], Dict[int, torch.nn.Module]]:
     """The run config and its saved networks, float64, by iteration."""
-    run_dir = Path(run_dir)
-    config_file, energies_file = run_dir / "config.yaml", run_dir / "energies.pt"
-    for path in (config_file, energies_file):
-        if not path.is_file():
-            raise ConfigError(f"{run_dir} is not a finished training run: {path.name} is missing "
-                              "(run `stanley train` into it first)")
-    run = yaml.safe_load(config_file.read_text()) or {}
-    name, options = model_block(run)
+    files = RunDir(run_dir)
+    run, energies_file = files.load_config(), files.energies
+    if not energies_file.is_file():
+        raise ConfigError(f"{files.path} is not a finished toy training run: {energies_file.name} is missing "
+                          "(run `stanley train` into it first)")
+    name, options = run["model"]["name"], run["model"]["options"]
     energies = torch.load(energies_file, map_location="cpu", weights_only=True)
     if not energies:
         raise ConfigError(f"{energies_file} holds no saved networks")
@@ -64,14 +53,6 @@ def load_family(run_dir: str | Path) -> Tuple[Dict[str, Any], Dict[int, torch.nn
         net.load_state_dict(energies[iteration])
         family[int(iteration)] = net.double().eval()
     return run, family
-
-
-def run_temperature(run: Dict[str, Any]) -> float:
-    temperature = (run.get("evaluation") or {}).get("temperature")
-    if temperature is None:
-        noise = ((run.get("sampler") or {}).get("options") or {}).get("noise_scale")
-        temperature = float(noise) ** 2 if noise else 1.0
-    return float(temperature)
 
 
 class ThetaFreeV:
@@ -114,15 +95,13 @@ def uniformity_table(run_dir: str | Path, beta: float, radii: Sequence[float], d
     if not 0 < a < 1 / (2 * beta):
         raise ConfigError(f"uniformity: a must be in (0, 1/(2 beta)) = (0, {1 / (2 * beta):g}), got {a!r}")
     run, family = load_family(run_dir)
-    block = run.get("sampler") or {}
-    sampler = sampler or block.get("name")
-    if sampler is None:
-        raise ConfigError(f"{run_dir}/config.yaml names no sampler; pass --sampler")
+    block = run["sampler"]
+    sampler = sampler or block["name"]
     if sampler not in samplers.NAMES:
         raise unknown("sampler", sampler, samplers.NAMES)
-    own = dict(block.get("options") or {}) if sampler == block.get("name") else {}
+    own = dict(block["options"]) if sampler == block["name"] else {}
     options = samplers.options_for(sampler, {**own, **(options or {})})
-    temperature = run_temperature(run)
+    temperature = float(run["evaluation"]["temperature"])  # the checked run config always has it
     grid = Grid(float(extent or max(radii)), grid_size)
     log_v = ThetaFreeV(family, temperature, beta, a, grid)
     grid_points = probes(2, radii, directions)

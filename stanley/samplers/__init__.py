@@ -19,80 +19,17 @@ gd             z + (s/2) g                                      GD without noise
 
 from __future__ import annotations
 
-import math
 from typing import Any, Dict, Tuple
 
 import torch
 
-from ..errors import ConfigError, unknown
+from ..errors import ConfigError
+from ..options import ALL_OPTIONS, NAMES, OPTIONS, check_sampler as _check, options_for
 from .hmc import HMC
 from .metropolis import MetropolisAdjusted
 from .state import LogDensityFn, State, evaluate
-from .stepsize import DRIFTS, NOISE_POWERS, NORMS, REFRESHES, Anisotropic, Isotropic
+from .stepsize import Anisotropic, Isotropic
 from .unadjusted import Unadjusted
-
-_LANGEVIN = {"step_size": 0.1, "noise_scale": 1.0}
-_STANLEY = {
-    **_LANGEVIN,
-    "threshold": 0.01,
-    "norm": "coordinate",
-    "noise_power": 0.5,
-    "drift": "scaled",
-    "refresh": "step",
-}
-
-OPTIONS: Dict[str, Dict[str, Any]] = {
-    "langevin": dict(_LANGEVIN),
-    "stanley": dict(_STANLEY),
-    "mala": dict(_LANGEVIN),
-    "stanley_mh": dict(_STANLEY),
-    "hmc": {**_LANGEVIN, "leapfrog": 5},
-    "gd": {"step_size": 0.1},
-}
-"""Each sampler's options and their defaults (the paper's text for the STANLEY switches)."""
-
-NAMES = tuple(OPTIONS)
-ALL_OPTIONS = sorted({key for options in OPTIONS.values() for key in options})
-
-
-def _check(name: str, options: Dict[str, Any]) -> Dict[str, Any]:
-    if name not in OPTIONS:
-        raise unknown("sampler", name, NAMES)
-    for key in options:
-        if key not in OPTIONS[name]:
-            raise unknown(f"option for sampler {name!r}:", key, OPTIONS[name])
-    merged = {**OPTIONS[name], **options}
-
-    def positive(key: str, allow_zero: bool = False) -> None:
-        value = merged[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not (
-            value >= 0 if allow_zero else value > 0
-        ):
-            bound = ">= 0" if allow_zero else "> 0"
-            raise ConfigError(f"sampler {name!r}: {key} must be a finite number {bound}, got {value!r}")
-
-    def one_of(key: str, allowed) -> None:
-        if merged[key] not in allowed:
-            raise ConfigError(
-                f"sampler {name!r}: {key} must be one of {', '.join(map(str, allowed))}, got {merged[key]!r}"
-            )
-
-    positive("step_size")
-    if "noise_scale" in merged:
-        # accept/reject kernels target pi^(1/eps^2): eps = 0 has no target
-        positive("noise_scale", allow_zero=name in ("langevin", "stanley"))
-    if "threshold" in merged:
-        positive("threshold")
-        one_of("norm", NORMS)
-        one_of("noise_power", NOISE_POWERS)
-        one_of("drift", DRIFTS)
-        one_of("refresh", REFRESHES)
-    if "leapfrog" in merged:
-        value = merged["leapfrog"]
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(f"sampler {name!r}: leapfrog must be an integer >= 1, got {value!r}")
-    return merged
-
 
 def get(name: str, logdensity_fn: LogDensityFn, **options: Any):
     """A kernel by its registry name; unknown names and options raise :class:`ConfigError`."""
@@ -109,13 +46,6 @@ def get(name: str, logdensity_fn: LogDensityFn, **options: Any):
     else:
         rule = Isotropic(o["step_size"], o["noise_scale"])
     return (MetropolisAdjusted if name in ("mala", "stanley_mh") else Unadjusted)(logdensity_fn, rule)
-
-
-def options_for(name: str, pool: Dict[str, Any]) -> Dict[str, Any]:
-    """The subset of a shared option pool that sampler ``name`` takes."""
-    if name not in OPTIONS:
-        raise unknown("sampler", name, NAMES)
-    return {key: value for key, value in pool.items() if key in OPTIONS[name]}
 
 
 def steps_for_budget(kernel, budget: int) -> int:

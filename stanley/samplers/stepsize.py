@@ -2,7 +2,7 @@
 
 Every Langevin-family proposal is ``y = z + drift * grad + noise * xi``. A rule turns the
 current state into the pair (drift, noise); kernels never see how it was made. This is where
-the paper's ambiguities live (DESIGN.md section 3), each one a switch of :class:`Anisotropic`.
+the paper's ambiguities live (docs/readings.md, The step size), each one a switch of :class:`Anisotropic`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,11 @@ from typing import Dict, Tuple, Union
 
 import torch
 
+from ..options import DRIFTS, NOISE_POWERS, NORMS, REFRESHES  # noqa: F401 (the switches' values)
 from .state import State
 
 Coefficient = Union[float, torch.Tensor]
 
-NORMS = ("coordinate", "sample", "pixel")
-DRIFTS = ("scaled", "unscaled")
-REFRESHES = ("step", "iteration")
-NOISE_POWERS = (0.5, 1.0)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-# The ambiguity ablation (DESIGN.md section 3): STANLEY's ambiguous steps, one switch at a time,
+# The ambiguity ablation (docs/readings.md, The ablation): STANLEY's ambiguous steps, one switch at a time,
 # against the matrix's own paper-reading runs. Variants train exactly as `train` does.
 from stanley import ablation as ablation_lib
 

@@ -19,7 +19,7 @@ def image_datasets(suite):
 def with_fid_references(suite):
     """Each image data set's fid.reference defaults to its cached statistics under results/:
     the file name says the data set, the feature protocol and the size, so the suite's
-    reference_stats rule makes it (DESIGN.md section 7). A reference given in the config wins."""
+    reference_stats rule makes it (docs/maths.md, FID). A reference given in the config wins."""
     suite = copy.deepcopy(suite)
     for dataset in image_datasets(suite):
         fragment = suite_config.deep_merge(suite.get("defaults") or {}, (suite.get("per_dataset") or {}).get(dataset) or {})

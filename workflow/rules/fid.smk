@@ -1,6 +1,6 @@
 # FID reference statistics: once per (data set, feature protocol, image size), from the data
 # set's training images (the same images, data.limit included, that its runs train on) through
-# clean-fid's resizing and feature network, cached under results/reference/ (DESIGN.md section 7).
+# clean-fid's resizing and feature network, cached under results/reference/ (docs/maths.md, FID).
 import shlex
 
 

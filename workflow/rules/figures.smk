@@ -3,7 +3,7 @@
 FIGURE_CODE = "stanley/figures.py"
 
 
-PAPER_CURVES = "report/reference/paper_fid_curves.csv"  # the authors' FID logs, drawn dashed
+PAPER_CURVES = "stanley/reference/paper_fid_curves.csv"  # the authors' FID logs, drawn dashed
 
 
 def first_seed_runs(dataset):

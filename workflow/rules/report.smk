@@ -1,4 +1,4 @@
-# The self-contained HTML report, rendered from results/ through report/templates/.
+# The self-contained HTML report, rendered from results/ through the package's templates (stanley/templates/).
 
 
 rule report:
@@ -10,15 +10,15 @@ rule report:
         rules.claims.output,
         rules.ablation_figure.output if ABLATION_SPEC else [],
         expand(RESULTS + "/figures/study_{study}.png", study=STUDIES),
-        diagnostics="report/templates/diagnostics.html.j2",
-        studies="report/templates/studies.html.j2",
-        templates="report/templates/index.html.j2",
-        images="report/templates/images.html.j2",
+        diagnostics="stanley/templates/diagnostics.html.j2",
+        studies="stanley/templates/studies.html.j2",
+        templates="stanley/templates/index.html.j2",
+        images="stanley/templates/images.html.j2",
         paper=PAPER_CURVES,
         beyond=BEYOND_PAPER,
     output:
-        "report/index.html",
+        RESULTS + "/report/index.html",
     params:
         scale=config.get("scale", "paper"),
     shell:
-        "stanley report --results {RESULTS} --templates report/templates --out {output} --scale {params.scale}"
+        "stanley report --results {RESULTS} --out {output} --scale {params.scale}"

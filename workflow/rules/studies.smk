@@ -14,7 +14,7 @@ except ConfigError as error:
 
 STUDY_DIR = RESULTS + "/studies/{study}/{variant}/{sampler}/seed{seed}"
 STUDY_TABLES = RESULTS + "/tables/studies/{study}"
-BEYOND_PAPER = "report/reference/beyond_paper.csv"  # the printed values of seeds 002 and 003
+BEYOND_PAPER = "stanley/reference/beyond_paper.csv"  # the printed values of the short-run and Improved CD papers
 
 
 def _run_directories():
