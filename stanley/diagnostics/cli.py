@@ -72,9 +72,10 @@ def _drift(args: argparse.Namespace) -> None:
         frame = drift_table(target, args.target, name, options, args.beta, radii, args.directions, args.samples,
                             _generator(args.seed, name), rao_blackwell=not args.plain)
         verdict = drift_verdict(frame)
+        why = f": {verdict['reason']}" if verdict.get("reason") else ""
         print(f"stanley: {args.target}/{name}: drift inequality {verdict['drift']} on the tested range "
               f"(R={verdict.get('R')}, mu={verdict.get('mu', float('nan')):.4g}, "
-              f"mu_upper={verdict.get('mu_upper', float('nan')):.4g})")
+              f"mu_upper={verdict.get('mu_upper', float('nan')):.4g}){why}")
         frames.append(frame)
     _write(_concat(frames), args.out)
 
@@ -139,7 +140,8 @@ def _summarise(args: argparse.Namespace) -> None:
         table = verdict_table(args.drift, args.minorisation, args.rate, args.mixing)
         write_csv(args.out, table)
         print(f"stanley: wrote {args.out}")
-        print(table[["target", "sampler", "drift", "R", "mu_upper", "rho", "ess_bulk_per_1k", "rhat"]]
+        print(table[["target", "sampler", "drift", "reliable", "R", "mu_upper", "rho", "rate", "ess_bulk_per_1k",
+                     "rhat"]]
               .to_string(index=False))
     if args.uniformity:
         out = args.uniformity_out or args.out
