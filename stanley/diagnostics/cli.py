@@ -98,8 +98,11 @@ def _rate(args: argparse.Namespace) -> None:
         frame = rate_table(target, args.target, name, options, args.chains, args.steps, args.start_radius,
                            _generator(args.seed, name), distance=args.distance, projections=args.projections,
                            limit_steps=args.limit_steps, grid=args.grid)
-        print(f"stanley: {args.target}/{name}: rho per gradient evaluation {frame['rho_per_grad'].iloc[0]:.4g} "
-              f"(distance to the {frame['limit'].iloc[0]})")
+        first = frame.iloc[0]
+        why = f": {first['rate_reason']}" if first["rate_reason"] else ""
+        print(f"stanley: {args.target}/{name}: rho per gradient evaluation {first['rho_per_grad']:.4g} "
+              f"[{first['rho_low']:.4g}, {first['rho_high']:.4g}] (distance to the {first['limit']}); "
+              f"rate {first['rate']}{why}")
         frames.append(frame)
     _write(_concat(frames), args.out)
 
