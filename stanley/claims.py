@@ -333,12 +333,12 @@ def guard(claim: Dict[str, Any], reading: str, span: Tuple[int, int],
 
 def _holds(value: Any, expected: str) -> Optional[bool]:
     """True, False, or None (not decisive) for one diagnostics entry."""
-    from .diagnostics.verdicts import FAILS, HOLDS
+    from .diagnostics.verdicts import FAILS
 
     if expected == "below_one":
         return None if pd.isna(value) else bool(float(value) < 1)
     text = str(value)
-    if text == HOLDS:
+    if text == expected:
         return True
     if text == FAILS or "infinite" in text:  # Pi V = infinity: the inequality fails analytically
         return False

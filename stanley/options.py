@@ -85,6 +85,16 @@ def check_sampler(name: str, options: Dict[str, Any]) -> Dict[str, Any]:
         one_of("noise_power", NOISE_POWERS)
         one_of("drift", DRIFTS)
         one_of("refresh", REFRESHES)
+        if name == "stanley_mh" and merged["refresh"] == "iteration":
+            # gamma frozen at the chain start makes each transition an MH kernel for a fixed
+            # preconditioner, but the preconditioner depends on where the chain started, so the
+            # chains drift off pi (tests/test_samplers.py measures it); Theorem 1's kernel takes
+            # gamma at the current point and at the proposal, which is refresh "step"
+            raise ConfigError(
+                "sampler 'stanley_mh': refresh 'iteration' freezes gamma at the chain start, which makes "
+                "the Metropolis-adjusted kernel leave pi; use refresh: step (gamma at the current point "
+                "and at the proposal, the kernel of Theorem 1's proof)"
+            )
     if "leapfrog" in merged:
         value = merged["leapfrog"]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:

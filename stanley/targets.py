@@ -32,6 +32,11 @@ class Target:
     dim: int = 2
     normalised: bool = True
     extent: float = 5.0  # half-width of a square that holds nearly all the mass (plots, grids)
+    # How fast -log pi grows along its steepest ray, |z|^tail_power (None: not known). For
+    # tail_power 2, tail_precision is P in -log pi(z) = z'Pz/2 + O(|z|). The drift diagnostics use
+    # them to decide where an unadjusted kernel's Pi V is infinite without estimating it.
+    tail_power: Optional[float] = None
+    tail_precision: Optional[torch.Tensor] = None
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -69,6 +74,7 @@ class Gaussian(Target):
         self.precision = torch.cholesky_inverse(self.chol.double()).float()
         self.log_norm = -0.5 * self.dim * LOG_2PI - torch.log(torch.diagonal(self.chol)).sum().item()
         self.extent = 4.0 * math.sqrt(float(torch.diagonal(self.cov).max())) + float(self.mean.abs().max())
+        self.tail_power, self.tail_precision = 2.0, self.precision
 
     def log_prob(self, x):
         self._check(x)
@@ -101,6 +107,7 @@ class Rings(Target):
         self.weights = w / w.sum()
         self.sd = sd
         self.extent = float(self.radii[-1]) + 4 * sd
+        self.tail_power, self.tail_precision = 2.0, torch.eye(2) / sd**2
 
     def log_prob(self, x):
         self._check(x)
@@ -127,6 +134,7 @@ class GaussianMixture(Target):
         self.centres = radius * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
         self.sd = sd
         self.extent = radius + 4 * sd
+        self.tail_power, self.tail_precision = 2.0, torch.eye(2) / sd**2
 
     def log_prob(self, x):
         self._check(x)
@@ -143,7 +151,8 @@ class RadialPower(Target):
     """Density proportional to ``exp(-|z|^power)`` in ``dim`` dimensions.
 
     ``power=4`` is the light-tailed target where unadjusted Langevin is transient (Roberts and
-    Tweedie 1996); ``power=1`` is the exponential (Laplace-type) tail. Exact: ``|z|^power``
+    Tweedie 1996); ``power=1`` is the exponential (Laplace-type) tail, outside Theorem 1's H1 (the
+    radial derivative of log pi is -1, not -> -inf); H1 needs ``power > 1``. Exact: ``|z|^power``
     is Gamma(dim / power) and the direction is uniform.
     """
 
@@ -157,6 +166,8 @@ class RadialPower(Target):
             + math.lgamma(dim / power) - math.log(power)
         )
         self.extent = (math.gamma((dim + 8) / power) / math.gamma(dim / power)) ** (1 / 8) * 2.0
+        self.tail_power = self.power
+        self.tail_precision = 2.0 * torch.eye(self.dim) if self.power == 2 else None
 
     def log_prob(self, x):
         self._check(x)
@@ -187,6 +198,7 @@ class Student(Target):
             math.lgamma((df + dim) / 2) - math.lgamma(df / 2) - 0.5 * dim * math.log(df * math.pi)
         )
         self.extent = 6.0
+        self.tail_power = 0.0  # logarithmic growth
 
     def log_prob(self, x):
         self._check(x)
@@ -198,13 +210,20 @@ class Student(Target):
 
 
 class Banana(Target):
-    """Haario's banana: ``x0 ~ N(0, scale^2)``, ``x1 ~ N(b (x0^2 - scale^2), 1)``."""
+    """Haario's banana: ``x0 ~ N(0, scale^2)``, ``x1 ~ N(b (x0^2 - scale^2), 1)``.
+
+    Outside Theorem 1's H1 for b > 0: along the ridge ``x1 = b (x0^2 - scale^2)`` the gradient is
+    ``(-x0 / scale^2, 0)`` while z turns towards the x1 axis, so the radial derivative of log pi
+    tends to ``-1 / (b scale^2)`` (-1/3 at the defaults) and its cosine with z to 0."""
 
     def __init__(self, b: float = 0.03, scale: float = 10.0):
         if scale <= 0:
             raise ConfigError("banana: scale must be > 0")
         self.b, self.scale = float(b), float(scale)
         self.extent = 3 * scale
+        # along x0 the bend term gives -log pi ~ b^2 x0^4 / 2; with b = 0 it is a Gaussian
+        self.tail_power = 4.0 if self.b else 2.0
+        self.tail_precision = None if self.b else torch.diag(torch.tensor([1 / scale**2, 1.0]))
 
     def log_prob(self, x):
         self._check(x)

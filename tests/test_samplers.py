@@ -118,6 +118,106 @@ def test_invariance_check_rejects_unadjusted_kernels(name, options):
     assert gaussian_z_scores(state.z, 1.0).abs().max() > k_sigma(N_CHECKS)
 
 
+# Invariance on non-Gaussian targets, where a state-dependent step has something to get wrong.
+# Each target's settings make gamma vary over its bulk (th below the typical |d log pi / dz_i|)
+# and move the chains well within 100 transitions; the mixture needs a small step for that,
+# since a frozen gamma only matters while chains are still near their starts.
+CURVED = {
+    "banana": (targets.get("banana", b=0.1, scale=5.0), {"step_size": 1.0, "threshold": 0.1}),
+    "mixture3": (targets.get("gmm", n_modes=3, radius=1.0, sd=0.5), {"step_size": 0.1, "threshold": 0.3}),
+}
+CURVED_IDS = [pytest.param("banana"), pytest.param("mixture3", marks=pytest.mark.slow)]  # mixture: ~25 s in all
+CURVED_CHAINS, CURVED_REFERENCE, CURVED_TRANSITIONS = 20_000, 100_000, 100
+ACCEPT_REJECT = {
+    # every accept/reject kernel and every switch it accepts (refresh "iteration" is refused)
+    "mala": ("mala", {}),
+    "hmc-leapfrog_1": ("hmc", {"leapfrog": 1}),
+    "hmc-leapfrog_5": ("hmc", {"leapfrog": 5}),
+    "stanley_mh": ("stanley_mh", {}),
+    "stanley_mh-norm_sample": ("stanley_mh", {"norm": "sample"}),
+    "stanley_mh-norm_pixel": ("stanley_mh", {"norm": "pixel"}),
+    "stanley_mh-noise_power_1": ("stanley_mh", {"noise_power": 1}),
+    "stanley_mh-drift_unscaled": ("stanley_mh", {"drift": "unscaled"}),
+    "stanley_mh-authors_code": ("stanley_mh", {"norm": "pixel", "drift": "unscaled", "noise_power": 1}),
+}
+
+
+def moment_z_scores(target, chains: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Two-sample z-scores of E f(chains) - E f(reference), Welch's standard error, for f in
+    z_0, z_1, z_0^2, z_1^2, z_0 z_1, log pi and |grad log pi| (the last two see where a
+    position-dependent step piles chains up). Independent iid samples: each z is N(0, 1) under
+    the null, up to the CLT."""
+    def features(x):
+        x = x.float()
+        w = x.double()
+        return torch.stack([w[:, 0], w[:, 1], w[:, 0] ** 2, w[:, 1] ** 2, w[:, 0] * w[:, 1],
+                            target.log_prob(x).double(), target.score(x).double().norm(dim=1)], dim=1)
+
+    a, b = features(chains), features(reference)
+    return (a.mean(0) - b.mean(0)) / torch.sqrt(a.var(0) / len(a) + b.var(0) / len(b))
+
+
+N_MOMENTS = 7  # moment_z_scores returns 7 statistics
+
+
+def curved_run(kernel, target, seed=0):
+    start = target.sample(CURVED_CHAINS, gen(seed))
+    state, info = samplers.sample(kernel, start, CURVED_TRANSITIONS * kernel.grad_evals_per_step, gen(seed + 1))
+    reference = target.sample(CURVED_REFERENCE, gen(seed + 2))  # independent of the chains
+    return start, state, info, moment_z_scores(target, state.z, reference)
+
+
+@pytest.mark.parametrize("case", list(ACCEPT_REJECT))
+@pytest.mark.parametrize("target_name", CURVED_IDS)
+def test_accept_reject_kernels_leave_curved_targets_invariant(target_name, case):
+    """Chains started at exact draws of a banana or a 3-mode mixture are still exact draws after
+    100 transitions: the final states of independent chains against independent exact draws,
+    every moment within k_sigma(7) of zero (false-alarm rate ALPHA per case)."""
+    target, options = CURVED[target_name]
+    name, switches = ACCEPT_REJECT[case]
+    kernel = samplers.get(name, target.log_prob, **samplers.options_for(name, {**options, **switches}))
+    start, state, info, z = curved_run(kernel, target)
+    assert z.abs().max() < k_sigma(N_MOMENTS), z
+    acceptance = info["acceptance"].mean()
+    assert 0.2 < acceptance < 1  # not vacuous: both accepted and rejected, and the chains moved
+    assert (state.z != start).any(dim=1).float().mean() > 0.5
+    if name == "stanley_mh":
+        assert info["gamma_mean"].mean() < 0.7  # the anisotropic step was active
+
+
+def frozen_gamma_mh(target, options):
+    """stanley_mh as it was before refresh "iteration" was refused: gamma computed once at the
+    chain start and used in both proposal densities."""
+    from stanley.samplers.stepsize import Anisotropic
+
+    rule = Anisotropic(options["step_size"], 1.0, options["threshold"], refresh="iteration")
+    return samplers.MetropolisAdjusted(target.log_prob, rule)
+
+
+@pytest.mark.parametrize("target_name", CURVED_IDS)
+def test_invariance_check_rejects_frozen_gamma_mh(target_name):
+    """The check has the power to see the bug it was written for: with gamma frozen at the
+    chain start, chains started in steep regions keep small steps and pile up there."""
+    target, options = CURVED[target_name]
+    *_, z = curved_run(frozen_gamma_mh(target, options), target)
+    assert z.abs().max() > k_sigma(N_MOMENTS), z
+
+
+@pytest.mark.parametrize("name, target_name", [("langevin", "mixture3"), ("stanley", "banana")])
+def test_curved_invariance_check_rejects_unadjusted_kernels(name, target_name):
+    """Langevin at step 1 diverges on the banana's arms (NaN, no z): its power is shown on the mixture."""
+    target, options = CURVED[target_name]
+    kernel = samplers.get(name, target.log_prob, **samplers.options_for(name, options))
+    *_, z = curved_run(kernel, target)
+    assert z.abs().max() > k_sigma(N_MOMENTS), z
+
+
+def test_stanley_mh_refuses_a_frozen_gamma():
+    with pytest.raises(ConfigError, match="stanley_mh.*refresh 'iteration'.*use refresh: step"):
+        samplers.get("stanley_mh", TARGET.log_prob, refresh="iteration")
+    samplers.get("stanley", TARGET.log_prob, refresh="iteration")  # the unadjusted kernel keeps it
+
+
 @pytest.mark.parametrize("eps", [1.0, 0.5])
 def test_langevin_matches_ulas_biased_stationary_variance(eps):
     """On N(0, sigma^2) ULA is z' = a z + sqrt(s) eps xi, a = 1 - s/(2 sigma^2), whose

@@ -72,9 +72,10 @@ def _drift(args: argparse.Namespace) -> None:
         frame = drift_table(target, args.target, name, options, args.beta, radii, args.directions, args.samples,
                             _generator(args.seed, name), rao_blackwell=not args.plain)
         verdict = drift_verdict(frame)
+        why = f": {verdict['reason']}" if verdict.get("reason") else ""
         print(f"stanley: {args.target}/{name}: drift inequality {verdict['drift']} on the tested range "
               f"(R={verdict.get('R')}, mu={verdict.get('mu', float('nan')):.4g}, "
-              f"mu_upper={verdict.get('mu_upper', float('nan')):.4g})")
+              f"mu_upper={verdict.get('mu_upper', float('nan')):.4g}){why}")
         frames.append(frame)
     _write(_concat(frames), args.out)
 
@@ -97,8 +98,11 @@ def _rate(args: argparse.Namespace) -> None:
         frame = rate_table(target, args.target, name, options, args.chains, args.steps, args.start_radius,
                            _generator(args.seed, name), distance=args.distance, projections=args.projections,
                            limit_steps=args.limit_steps, grid=args.grid)
-        print(f"stanley: {args.target}/{name}: rho per gradient evaluation {frame['rho_per_grad'].iloc[0]:.4g} "
-              f"(distance to the {frame['limit'].iloc[0]})")
+        first = frame.iloc[0]
+        why = f": {first['rate_reason']}" if first["rate_reason"] else ""
+        print(f"stanley: {args.target}/{name}: rho per gradient evaluation {first['rho_per_grad']:.4g} "
+              f"[{first['rho_low']:.4g}, {first['rho_high']:.4g}] (distance to the {first['limit']}); "
+              f"rate {first['rate']}{why}")
         frames.append(frame)
     _write(_concat(frames), args.out)
 
@@ -139,7 +143,8 @@ def _summarise(args: argparse.Namespace) -> None:
         table = verdict_table(args.drift, args.minorisation, args.rate, args.mixing)
         write_csv(args.out, table)
         print(f"stanley: wrote {args.out}")
-        print(table[["target", "sampler", "drift", "R", "mu_upper", "rho", "ess_bulk_per_1k", "rhat"]]
+        print(table[["target", "sampler", "drift", "reliable", "R", "mu_upper", "rho", "rate", "ess_bulk_per_1k",
+                     "rhat"]]
               .to_string(index=False))
     if args.uniformity:
         out = args.uniformity_out or args.out

@@ -105,9 +105,6 @@ def minorisation_table(target: Target, target_name: str, sampler: str, options: 
     if isinstance(size, bool) or not isinstance(size, int) or size < 3:
         raise ConfigError(f"minorisation grid must be an integer >= 3, got {size!r}")
     kernel = samplers.get(sampler, target.log_prob, **options)
-    if isinstance(kernel, samplers.MetropolisAdjusted) and getattr(kernel.rule, "refresh", "step") == "iteration":
-        raise ConfigError("minorisation: refresh=iteration freezes gamma at the chain start, so the reverse "
-                          "proposal density is not a function of (y, z); use refresh=step")
     rows = []
     for radius in sorted(set(float(r) for r in radii)):
         row = {"target": target_name, "sampler": sampler, "radius": radius}

@@ -11,7 +11,9 @@ converge to a biased limit, and accept/reject kernels with ``T != 1`` to ``pi^(1
 has no exact sampler here: for those the limit is approximated by ``2 n`` chains started from
 exact draws and run ``limit_steps`` gradient evaluations, and the distance to that limit is
 measured too. rho is fitted on the distance to what the chain actually converges to; the
-distance of the limit to the target is the bias.
+distance of the limit to the target is the bias. For the rate test (:mod:`.geometric`) the chains
+and the reference are also split into ``GROUPS`` independent groups, each with its own curve and
+floor.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ..errors import ConfigError, unknown
 from ..evaluation import Grid, normalise_on_grid
 from ..targets import Target
 from .drift import kernel_temperature, option_columns
-from .geometric import fit_rate
+from .geometric import GROUPS, rate_test
 
 DISTANCES = ("sw", "tv")
 SW_SEED = 12345  # the same projections at every step, so the curve is smooth in k
@@ -103,6 +105,9 @@ def rate_table(target: Target, target_name: str, sampler: str, options: Dict[str
     for key, value in (("chains", chains), ("steps", steps), ("projections", projections), ("grid", grid)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 2:
             raise ConfigError(f"rate: {key} must be an integer >= 2, got {value!r}")
+    if chains < 4 * GROUPS:
+        raise ConfigError(f"rate: chains must be at least {4 * GROUPS} (the rate test splits them into "
+                          f"{GROUPS} groups), got {chains}")
     kernel = samplers.get(sampler, target.log_prob, **options)
     n_steps = samplers.steps_for_budget(kernel, steps)
     exact = target.sample(2 * chains, generator).double()
@@ -111,38 +116,44 @@ def rate_table(target: Target, target_name: str, sampler: str, options: Dict[str
     if distance == "sw":
         directions = torch.randn(target.dim, projections, generator=torch.Generator().manual_seed(SW_SEED))
         directions = (directions / directions.norm(dim=0, keepdim=True)).double().numpy()
-        measure = lambda x, ref: SlicedW2(ref, directions)(x)  # noqa: E731
-        against_target = SlicedW2(ref_a, directions)
-        floor_target = against_target(ref_b)
+        measure = lambda ref: SlicedW2(ref, directions)  # noqa: E731
+        against_target = measure(ref_a)
     else:
         hist = Histogram(target.extent * 1.25, grid)
         p_target = hist.of_density(target)
-        measure = lambda x, ref: tv(hist.of_samples(x), hist.of_samples(ref))  # noqa: E731
+        measure = lambda ref: (lambda x, q=hist.of_samples(ref): tv(hist.of_samples(x), q))  # noqa: E731
         against_target = lambda x: tv(hist.of_samples(x), p_target)  # noqa: E731
-        floor_target = against_target(ref_b)
+    floor_target = against_target(ref_b)
+    size = chains // GROUPS
+    groups = [slice(g * size, (g + 1) * size) for g in range(GROUPS)]
 
     with torch.no_grad():
         if exact_limit(kernel):
-            against_limit, floor_limit, bias = against_target, floor_target, math.nan
+            lim_a, lim_b, bias = ref_a, ref_b, math.nan
+            against_limit, floor_limit = against_target, floor_target
         else:
             state = kernel.init(exact)
             for _ in range(samplers.steps_for_budget(kernel, limit_steps)):
                 state, _ = kernel.step(state, generator)
             lim_a, lim_b = state.z[:chains], state.z[chains:]
-            against_limit = lambda x: measure(x, lim_a)  # noqa: E731
-            floor_limit, bias = measure(lim_b, lim_a), against_target(lim_b)
+            against_limit = measure(lim_a)
+            floor_limit, bias = against_limit(lim_b), against_target(lim_b)
+        # each group against its own share of the limit sample; its floor from the other half
+        group_limit = [measure(lim_a[g]) for g in groups]
+        group_floor = np.array([against(lim_b[g]) for against, g in zip(group_limit, groups)])
 
         direction = torch.ones(target.dim, dtype=torch.float64) / math.sqrt(target.dim)
         state = kernel.init((start_radius * direction).expand(chains, target.dim).clone())
-        rows = []
+        rows, curves = [], []
         for k in range(n_steps + 1):
             if k:
                 state, _ = kernel.step(state, generator)
             rows.append({"step": k, "grad_evals": k * kernel.grad_evals_per_step,
                          "distance_to_target": against_target(state.z),
                          "distance_to_limit": against_limit(state.z)})
+            curves.append([against(state.z[g]) for against, g in zip(group_limit, groups)])
     table = pd.DataFrame(rows)
-    fit = fit_rate(table["grad_evals"].to_numpy(), table["distance_to_limit"].to_numpy(), floor_limit)
+    fit = rate_test(table["grad_evals"].to_numpy(), np.array(curves).T, group_floor)
     table = table.assign(target=target_name, sampler=sampler, distance=distance, chains=chains,
                          start_radius=start_radius, limit=limit_label(kernel), floor_target=floor_target,
                          floor_limit=floor_limit, bias=bias, **fit)

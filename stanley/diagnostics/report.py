@@ -12,17 +12,20 @@ import math
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+import numpy as np
 import pandas as pd
 
 from ..figures import LABELS, sampler_order
-from ..rundir import Layout
 from ..embed import figure, table_link
-from .verdicts import FAILS, FEW, HOLDS, NEAR_ONE
+from ..rundir import Layout
+from .verdicts import ALPHA, ESS_FLOOR, FAILS, HOLDS, INFINITE, NEAR_ONE, SUBSETS, UNRELIABLE
 
 CLAIMS = [
     "Theorem 1 (proof in the AniLA draft) is about the Metropolis-adjusted STANLEY kernel "
-    "Π_θ (here stanley_mh). Under H1 (the log density's gradient points inwards and grows without "
-    "bound, which excludes polynomial tails), H2 (continuity in θ) and H3 (an integrability "
+    "Π_θ (here stanley_mh). Under H1 (the log density's radial derivative tends to −∞ and its gradient "
+    "points inwards, which of the toy targets only the Gaussian, light, rings and gmm meet: on the "
+    "Student-t it tends to 0, on laplace to −1, and along the banana's ridge to −1/(b·scale²) = −1/3 "
+    "with the gradient turning orthogonal to z), H2 (continuity in θ) and H3 (an integrability "
     "condition), it claims (i) a small set: for a compact O there is ε > 0 with "
     "Π_θ(z, ·) ≥ ε ν(·) for every z in O; and (ii) a drift inequality "
     "Π_θV(z) ≤ μ V(z) + δ 1_O(z) with μ < 1, first for V_θ = c π_θ^(−β), β in (0, 1), then "
@@ -40,13 +43,31 @@ MEASURED = [
     "and μ_upper its one-sided 95% bound (Bonferroni over the points), δ(R) the largest ΠV inside. "
     "The verdict 'holds' means some tested R gives μ_upper(R) < 1 with δ finite; R is the smallest "
     "such radius. It says nothing beyond the largest radius tested; μ_far is the largest ratio there.",
+    f"Reliability: 'holds' or 'fails' is only given when every point's estimate is reliable: a weight "
+    f"ESS of at least {ESS_FLOOR} (fewer, and one or two transitions carry the mean, whose variance is then "
+    f"probably infinite) and stable in the sample size (the estimates from 1/{SUBSETS[0]} and 1/{SUBSETS[1]} "
+    f"of the M transitions agree with the one from all M within their standard errors, Bonferroni over the "
+    f"points at level {ALPHA}, the rate at which a sound estimate is called unstable). Otherwise the verdict "
+    "is 'unreliable' with the reason. Where the target's tails decide it, nothing is estimated: an unadjusted "
+    "kernel moves by a Gaussian step, so ΠV(z) = ∫ N(y; m(z), D(z)) V(y) dy is infinite at every z when "
+    "−log π grows faster than |z|² (light tails, the banana's arms), and for quadratic tails −log π ≈ z'Pz/2 "
+    "when (β/T) λ_max(D^½ P D^½) > 1; the verdict is then 'Pi V infinite': the drift inequality cannot hold.",
     "Small set: log ε of the ball of radius R, ε = ∫ min over z in O of p(z, y) dy on grids, for "
     "the kernels with a Gaussian transition density (the accept/reject ones through α(z, y)T(z, y), "
     "a lower bound).",
     "Rate: many chains from one far point; after each transition the sliced 2-Wasserstein "
     "distance (or the total variation between histograms) to exact target draws, and, for the "
     "kernels whose limit is not the target, to a long run of the kernel itself. ρ (per gradient "
-    "evaluation) is fitted on the last decade of the curve above three times the sample-size floor.",
+    "evaluation) is fitted on the last decade of the curve above three times the sample-size floor. The "
+    "chains are split into 8 independent groups, each against its own share of the reference (squared floor "
+    "subtracted); the groups' slopes give a 95% t-interval for ρ. The rate is called 'geometric' only when "
+    "that interval lies below 1 and the rate is constant along the window (the slopes of its two halves agree, "
+    "paired t-test at 5%, or differ by less than 20%); a sub-geometric curve flattens and fails that. The test "
+    "is checked on chains of known ρ (AR(1), ULA on a Gaussian: the interval holds ρ) and on an independence "
+    "sampler whose proposal is lighter-tailed than its target, which is not geometrically ergodic (it is "
+    "refused). It judges the curve where it was measured, not ergodicity over all starts: from a far start "
+    "on a heavy tail the window above the floor can hold only the inward transit, which looks geometric. "
+    "'Fitted ρ < 1' alone holds for any chain that converges at all.",
     "Mixing: over-dispersed chains; bulk and tail ESS and rank-normalised split R-hat (Vehtari et "
     "al. 2021) for each coordinate and the radius, worst case shown, per 1,000 gradient "
     "evaluations of the kept draws (HMC spends leapfrog steps).",
@@ -56,10 +77,12 @@ MEASURED = [
     "in the bulk and truncates the drift in the tails; HMC with 5 leapfrog steps of h = √s ε.",
 ]
 
-SHOWN = {"target": "target", "sampler": "sampler", "drift": "drift inequality", "R": "R", "mu": "μ(R)",
+SHOWN = {"target": "target", "sampler": "sampler", "drift": "drift inequality", "reliable": "reliable",
+         "reason": "why", "R": "R", "mu": "μ(R)",
          "mu_upper": "μ upper", "log_delta": "log δ(R)", "mu_far": "μ at max radius",
          "weight_ess": "weight ESS at sup", "log_eps": "log ε(R)",
-         "rho": "ρ per grad", "bias": "bias", "ess_bulk_per_1k": "bulk ESS /1k grad",
+         "rho": "ρ per grad", "rho_low": "ρ low", "rho_high": "ρ high", "rate": "rate", "rate_reason": "why (rate)",
+         "bias": "bias", "ess_bulk_per_1k": "bulk ESS /1k grad",
          "ess_tail_per_1k": "tail ESS /1k grad", "rhat": "R-hat"}
 SETTINGS = ["step_size", "noise_scale", "threshold", "leapfrog", "beta", "samples", "directions", "radii"]
 
@@ -67,6 +90,8 @@ SETTINGS = ["step_size", "noise_scale", "threshold", "leapfrog", "beta", "sample
 def _fmt(value: Any) -> str:
     if isinstance(value, str):
         return value
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if isinstance(value, float) and math.isinf(value):
@@ -101,9 +126,11 @@ def differences(table: pd.DataFrame, uniformity: Optional[pd.DataFrame]) -> List
     theorem = table[table["sampler"] == "stanley_mh"]
     if len(theorem):
         held = theorem[theorem["drift"] == HOLDS]
+        unsure = theorem[theorem["drift"] == UNRELIABLE]
         out.append(f"The theorem's own kernel (STANLEY + MH) satisfies the drift inequality on the tested range "
                    f"on {len(held)} of {len(theorem)} targets ({', '.join(held['target']) or 'none'}); "
-                   f"it fails on {', '.join(theorem[theorem['drift'] == FAILS]['target']) or 'none'}.")
+                   f"it fails on {', '.join(theorem[theorem['drift'] == FAILS]['target']) or 'none'}; the estimate "
+                   f"cannot decide on {', '.join(unsure['target']) or 'none'}.")
     growing = table[table["mu_far"] > 1 + NEAR_ONE]
     if len(growing):
         out.append(f"The ratio exceeds 1 at the largest radius tested for {_names(growing)}: far out these kernels "
@@ -116,16 +143,19 @@ def differences(table: pd.DataFrame, uniformity: Optional[pd.DataFrame]) -> List
                    "for polynomial (Student-t) tails and what is known for MALA and HMC on tails lighter than "
                    "Gaussian (rejections pin the chain); a 'holds' verdict in such a row rests on the finite "
                    "range tested only.")
-    heavy = table[table["weight_ess"] < FEW]
-    if len(heavy):
-        out.append(f"For {_names(heavy)} the Monte Carlo weights V(z')/V(z) at the point that sets μ have an "
-                   f"effective sample size below {FEW}: one or a few transitions carry the mean, so ΠV is "
-                   "probably infinite there and the estimate describes typical transitions only. This is expected "
-                   "for the unadjusted kernels wherever log π falls faster than quadratically (light tails, the "
-                   "banana's arms): V = c π^(−β) then grows faster than any Gaussian proposal decays, and only an "
-                   "accept step (as in the proof, through π^(1−β)) makes ΠV finite.")
+    infinite = table[table["drift"] == INFINITE]
+    if len(infinite):
+        out.append(f"ΠV is infinite, by the target's tails and without estimating, for {_names(infinite)}: "
+                   "V = c π^(−β) grows faster than the unadjusted kernel's Gaussian step decays, so the drift "
+                   "inequality fails at every point, whatever μ, δ and small set; only an accept step (as in the "
+                   "proof, through π^(1−β)) makes ΠV finite.")
+    unreliable = table[table["drift"] == UNRELIABLE]
+    if len(unreliable):
+        out.append(f"No verdict for {_names(unreliable)}: the Monte Carlo estimate is unreliable at some tested "
+                   "point (too few effective weights, or an estimate that moves as the number of transitions grows; "
+                   "the table says where). More transitions per point, or a smaller β, would be needed to decide.")
     unadjusted = table[table["sampler"].isin(["langevin", "stanley", "gd"])]
-    failing = unadjusted[unadjusted["drift"] == FAILS]
+    failing = unadjusted[unadjusted["drift"].isin([FAILS, INFINITE])]
     biases = ", ".join(f"{LABELS.get(s, s)} on {t}: {_fmt(b)}" for t, s, b in
                        zip(unadjusted["target"], unadjusted["sampler"], unadjusted["bias"]) if not pd.isna(b))
     floors = table["floor"].dropna() if "floor" in table else pd.Series(dtype=float)
@@ -148,6 +178,10 @@ def differences(table: pd.DataFrame, uniformity: Optional[pd.DataFrame]) -> List
         out.append(f"R-hat above 1.1 (chains that have not mixed within the budget) for {_names(stuck)}: "
                    "geometric ergodicity is asymptotic and says nothing about how long crossing between modes "
                    "takes, which is what dominates on the multimodal targets.")
+    if "rate" in table:
+        shown = table[table["rate"] == "geometric"]
+        out.append(f"A geometric rate is shown (interval for ρ below 1, one rate along the window) for "
+                   f"{_names(shown)}; for the others the curve does not show one (see 'why (rate)').")
     slow = table[table["rho"] > 0.995]
     if len(slow):
         out.append(f"ρ above 0.995 per gradient evaluation (more than 200 gradient evaluations per e-fold) for "

@@ -86,6 +86,8 @@ def check(block: Dict[str, Any] | None) -> Dict[str, Any]:
     A block without ``targets`` gets the default targets; a block that gives ``targets``
     replaces them (so a smoke config lists only the targets it runs)."""
     from .. import samplers, targets  # torch: only when a block is checked
+    from .verdicts import SUBSETS
+    from .geometric import GROUPS
 
     block = _merge_known("diagnostics", copy.deepcopy(block or {}), copy.deepcopy(DEFAULTS))
     for kind in SETTINGS:
@@ -114,6 +116,12 @@ def check(block: Dict[str, Any] | None) -> Dict[str, Any]:
         for kind in SETTINGS:
             spec[kind] = _merge_known(f"{where}.{kind}", spec.get(kind) or {}, block[kind])
         spec["radii"] = _radii(f"{where}.radii", spec.get("radii"))
+        for kind, key, least, why in (
+                ("drift", "samples", 2 * max(SUBSETS), f"the stability check uses samples/{max(SUBSETS)}"),
+                ("rate", "chains", 4 * GROUPS, f"the rate test splits them into {GROUPS} groups")):
+            value = spec[kind][key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                raise ConfigError(f"{where}.{kind}.{key} must be an integer >= {least} ({why}), got {value!r}")
         start = spec.get("start_radius")
         if isinstance(start, bool) or not isinstance(start, (int, float)) or start < 0:
             raise ConfigError(f"{where}.start_radius must be a number >= 0, got {start!r}")

@@ -6,11 +6,20 @@ bound of mu takes the largest ``log ratio + q se`` outside O with a Bonferroni `
 points (one-sided, level ``ALPHA`` for the whole set). The drift inequality *holds on the
 tested range* when some tested R gives ``mu_upper(R) < 1`` with a finite delta; the smallest
 such R is reported (the smallest small set that works). ``weight_ess`` is the effective sample
-size of the Monte Carlo weights at the point that sets ``mu_upper``: below ``FEW`` that
-estimate rests on a few transitions and ``Pi V`` there is probably infinite (see
-:func:`.drift.log_mean_exp`). Nothing is claimed beyond the largest
-radius tested: ``mu_far`` (the largest ratio at that radius) shows whether the ratio creeps
-back to 1, as it does for heavy tails, where H1 fails.
+size of the Monte Carlo weights at the point that sets ``mu_upper``. Nothing is claimed beyond
+the largest radius tested: ``mu_far`` (the largest ratio at that radius) shows whether the
+ratio creeps back to 1, as it does for heavy tails, where H1 fails.
+
+An estimate decides nothing it cannot support. Where ``Pi V`` is infinite by the target's tails
+(:func:`.drift.pi_v_infinite`) the verdict is ``INFINITE``, not estimated. Elsewhere every
+point must be *reliable*: a weight ESS of at least ``ESS_FLOOR`` (fewer, and one or two
+transitions carry the mean: the weights' variance is probably infinite) and *stable*: the
+estimates from M/16 and M/4 of the M transitions agree with the one from all M within
+``q`` standard errors of their difference (nested means: ``se_all sqrt(n - 1)`` for M/n), ``q``
+Bonferroni over points and subsets at level ``ALPHA``, so a sound estimate is called unstable
+with probability about ``ALPHA`` per verdict (up to the CLT). A single unreliable point makes
+the verdict ``UNRELIABLE`` (the sup over points is only as good as its worst point), with the
+reason.
 
 Only pandas/numpy/scipy here: summaries never need torch.
 """
@@ -25,9 +34,10 @@ import pandas as pd
 from scipy import stats
 
 ALPHA = 0.05
-HOLDS, FAILS = "holds", "fails"
+HOLDS, FAILS, UNRELIABLE, INFINITE = "holds", "fails", "unreliable", "Pi V infinite"
 NEAR_ONE = 0.02  # 1 - mu_far below this: the ratio is creeping back to 1 at the outer radius
-FEW = 10  # a weight ESS below this: the mean rests on a few transitions, Pi V may be infinite
+SUBSETS = (16, 4)  # the stability check: estimates from samples/16 and samples/4 transitions
+ESS_FLOOR = 10  # a weight ESS below this: the mean rests on a few transitions, Pi V may be infinite
 
 
 def _exp(x: float) -> float:
@@ -36,8 +46,52 @@ def _exp(x: float) -> float:
     return math.inf if x > 709 else math.exp(x)
 
 
+def reliability(frame: pd.DataFrame, alpha: float = ALPHA) -> Dict[str, object]:
+    """``reliable`` and, if not, ``reason``: the point with the fewest effective weights or the
+    largest instability (see the module docstring)."""
+    measured = frame[~frame["pi_v_infinite"].astype(bool)] if "pi_v_infinite" in frame else frame
+    if not len(measured):
+        return {"reliable": True, "min_weight_ess": math.nan, "stability_z": math.nan}
+    ess = measured["weight_ess"].to_numpy(float)
+    q = stats.norm.isf(alpha / (2 * len(SUBSETS) * len(measured)))
+    z = np.zeros(len(measured))
+    for n in SUBSETS:
+        if f"log_ratio_m{n}" not in measured:
+            continue
+        sub, all_ = measured[f"log_ratio_m{n}"].to_numpy(float), measured["log_ratio"].to_numpy(float)
+        # the first M/n of M iid weights: Var(mean_sub - mean_all) = sigma^2 (n/M - 1/M), sigma from all M
+        se = measured["se"].to_numpy(float) * math.sqrt(n - 1)
+        gap = np.abs(sub - all_)
+        with np.errstate(invalid="ignore", divide="ignore"):  # equal weights (gd, all rejected): se = gap = 0
+            z = np.fmax(z, np.where(gap == 0, 0.0, np.nan_to_num(gap / se, nan=np.inf)))
+    out = {"min_weight_ess": float(np.nanmin(ess)) if np.isfinite(ess).any() else math.nan,
+           "stability_z": float(z.max())}
+    radius = measured["radius"].to_numpy(float)
+    low = np.nan_to_num(ess, nan=0.0) < ESS_FLOOR
+    if low.any():
+        i = int(np.argmin(np.nan_to_num(ess, nan=0.0)))
+        out.update(reliable=False, reason=f"weight ESS {ess[i]:.3g} < {ESS_FLOOR} at radius {radius[i]:g} "
+                                          f"(a few transitions carry the mean: Pi V may be infinite)")
+    elif (z > q).any():
+        i = int(np.argmax(z))
+        row = measured.iloc[i]
+        values = ", ".join(f"{row[f'log_ratio_m{n}']:.3g}" for n in SUBSETS)
+        out.update(reliable=False, reason=f"unstable in the sample size at radius {radius[i]:g}: log ratio "
+                                          f"{values}, {row['log_ratio']:.3g} from 1/16, 1/4 and all of "
+                                          f"{int(row['samples']) if 'samples' in row else 'M'} transitions ({z[i]:.1f} standard errors > {q:.2f})")
+    else:
+        out["reliable"] = True
+    return out
+
+
 def drift_verdict(frame: pd.DataFrame, alpha: float = ALPHA) -> Dict[str, object]:
     """The verdict for one (target, sampler) or one family: rows of a drift table."""
+    if "pi_v_infinite" in frame and frame["pi_v_infinite"].astype(bool).any():
+        infinite = frame["pi_v_infinite"].astype(bool)
+        return {"drift": INFINITE, "reliable": True,
+                "reason": f"Pi V infinite at {int(infinite.sum())} of {len(frame)} points (the kernel's Gaussian "
+                          "proposal decays slower than V = c pi^-beta grows): the drift inequality cannot hold",
+                "mu_far": math.inf, "max_radius": float(frame["radius"].max()), "points": int(len(frame))}
     log_ratio = frame["log_ratio"].to_numpy(float)
     se = np.nan_to_num(frame["se"].to_numpy(float), nan=np.inf)
     radius = frame["radius"].to_numpy(float)
@@ -63,7 +117,9 @@ def drift_verdict(frame: pd.DataFrame, alpha: float = ALPHA) -> Dict[str, object
             break
         if best is None or row["mu_upper"] < best["mu_upper"]:
             best = row
-    out = {"drift": HOLDS if best and best["holds"] else FAILS}
+    out = {"drift": HOLDS if best and best["holds"] else FAILS, **reliability(frame, alpha)}
+    if not out["reliable"]:
+        out["drift"] = UNRELIABLE
     if best:
         out.update({k: v for k, v in best.items() if k != "holds"})
         out["delta"] = _exp(best["log_delta"])
@@ -80,7 +136,8 @@ def drift_summary(table: pd.DataFrame, keys: Sequence[str] = ("target", "sampler
 
 
 def rate_summary(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per (target, sampler): rho per gradient evaluation and per transition, the bias."""
+    """One row per (target, sampler): rho per gradient evaluation (with its interval) and per
+    transition, the geometric-rate test's verdict and reason (:mod:`.geometric`), the bias."""
     rows = []
     for (target, sampler), part in table.groupby(["target", "sampler"], sort=False):
         first = part.iloc[0]
@@ -88,6 +145,9 @@ def rate_summary(table: pd.DataFrame) -> pd.DataFrame:
         grads = float(per_step.iloc[0]) if len(per_step) else 1.0
         rho = float(first["rho_per_grad"])
         rows.append({"target": target, "sampler": sampler, "rho": rho, "rho_per_transition": rho**grads,
+                     "rho_low": float(first.get("rho_low", math.nan)), "rho_high": float(first.get("rho_high", math.nan)),
+                     "rate": first.get("rate", math.nan),
+                     "rate_reason": first.get("rate_reason", "") if isinstance(first.get("rate_reason"), str) else "",
                      "limit": first["limit"], "bias": float(first["bias"]), "floor": float(first["floor_target"]),
                      "fit_r2": float(first["fit_r2"])})
     return pd.DataFrame(rows)
@@ -117,8 +177,8 @@ def _read(paths: Iterable[str]) -> Optional[pd.DataFrame]:
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
-COLUMNS = ["target", "sampler", "drift", "R", "mu", "mu_upper", "log_delta", "delta", "mu_far", "weight_ess",
-           "log_eps", "rho", "bias", "ess_bulk_per_1k", "ess_tail_per_1k", "rhat"]
+COLUMNS = ["target", "sampler", "drift", "reliable", "reason", "R", "mu", "mu_upper", "log_delta", "delta", "mu_far", "weight_ess",
+           "log_eps", "rho", "rho_low", "rho_high", "rate", "rate_reason", "bias", "ess_bulk_per_1k", "ess_tail_per_1k", "rhat"]
 
 
 SETTING_COLUMNS = ["estimator", "beta", "samples", "step_size", "noise_scale", "threshold", "leapfrog"]

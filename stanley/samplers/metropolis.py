@@ -4,7 +4,8 @@ The chains target ``pi^(1/T)`` with ``T = noise_scale**2``: the temperature at w
 unadjusted proposal is an exact Langevin discretisation, so ``noise_scale = 1`` is textbook
 MALA on ``pi`` and the same (s, eps) as the unadjusted kernel give its corrected twin.
 STANLEY's proposal covariance depends on the point, so the reverse density uses gamma at the
-proposal (the kernel of Theorem 1's proof).
+proposal (the kernel of Theorem 1's proof). A gamma frozen at the chain start
+(``refresh="iteration"``) has no such correction and is refused by :func:`stanley.samplers.get`.
 """
 
 from __future__ import annotations

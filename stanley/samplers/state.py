@@ -15,8 +15,8 @@ LogDensityFn = Callable[[torch.Tensor], torch.Tensor]
 class State:
     """A batch of chains at one point: position, log density and its gradient.
 
-    ``gamma`` is only set by STANLEY kernels whose step size is frozen for a whole
-    call (``refresh="iteration"``); everywhere else it stays ``None``.
+    ``gamma`` is only set by the unadjusted STANLEY kernel when its step size is frozen for a
+    whole call (``refresh="iteration"``); everywhere else it stays ``None``.
     """
 
     z: torch.Tensor

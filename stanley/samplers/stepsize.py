@@ -42,7 +42,8 @@ class Anisotropic:
     or each pixel's norm over channels (axis 1). ``noise_power`` is p in ``gamma**p`` on the
     noise (0.5 is eq. 5; 1 is the authors' code); ``drift="unscaled"`` leaves gamma off the
     drift. With ``refresh="iteration"`` gamma is computed once, at the chain start of a call
-    (Algorithm 1 line 3 read literally), and held for all its steps.
+    (Algorithm 1 line 3 read literally), and held for all its steps; only the unadjusted kernel
+    takes it, since no Metropolis correction makes a start-dependent gamma leave pi invariant.
     """
 
     step_size: float
