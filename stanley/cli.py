@@ -99,8 +99,11 @@ def _download(args: argparse.Namespace) -> None:
     try:
         data.check(args.name, args.root)
         print(f"stanley: {args.name} is complete under {args.root}")
-    except ConfigError:
-        data.download(args.name, args.root)
+    except ConfigError as missing:
+        try:
+            data.download(args.name, args.root)
+        except ConfigError as failed:  # offline: say what is missing where, then why the download failed
+            raise ConfigError(f"{missing}; the download failed too: {failed}") from None
         data.check(args.name, args.root)
         print(f"stanley: {args.name} downloaded to {args.root}")
 
