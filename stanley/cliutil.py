@@ -36,8 +36,20 @@ def parse_key_values(items: Iterable[str] | None) -> Dict[str, Any]:
         try:
             out[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as error:
-            raise ConfigError(f"{key.strip()}: value {value!r} is not valid YAML ({error})") from None
+            reason = str(error).splitlines()[0]
+            raise ConfigError(f"{key.strip()}: value {value!r:.80} is not valid YAML ({reason})") from None
     return out
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (thread counts, chains, steps)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def parse_floats(text: str, flag: str) -> List[float]:

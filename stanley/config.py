@@ -73,6 +73,20 @@ its numbers are labelled "proxy" everywhere. ``training.scheme: improved_cd`` tr
 al.'s Improved Contrastive Divergence, configured by the ``improved_cd`` block (ignored otherwise;
 see :mod:`stanley.improved_cd`)."""
 
+PAPER_TOY_SAMPLER = {
+    "step_size": 2.0,             # s: the drift is (s / 2) grad f = grad f
+    "noise_scale": 0.0070710678,  # eps = 0.01 / sqrt(2): the noise eps sqrt(s) xi = 0.01 xi
+    "threshold": 0.01,            # STANLEY's th
+    "norm": "coordinate",
+    "noise_power": 0.5,
+    "drift": "scaled",
+    "refresh": "step",
+    "leapfrog": 5,                # HMC: K = 100 gradient evaluations = 20 transitions x 5 leapfrog steps
+}
+"""The paper's toy sampler setting (ebm-anatomy's x <- x + grad f + 0.01 N(0, I)): the options a
+run config, or a suite's ``sampler.options`` pool, starts from; each sampler takes those it knows. Options a config sets
+replace these one by one, so setting only ``noise_scale`` keeps s = 2 (the drift stays the paper's)."""
+
 FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
     "seeds", "samplers", "datasets", "defaults", "per_dataset", "per_sampler", "gpu", "jobs_per_gpu",
@@ -286,6 +300,9 @@ def complete_run(fragment: Dict[str, Any]) -> Dict[str, Any]:
     """Defaults under a user's run config, the evaluation temperature filled in, then checked."""
     check_keys(fragment)
     run = deep_merge(RUN_DEFAULTS, fragment)
+    if run["sampler"]["name"] in samplers.NAMES:  # an unknown name is reported by validate_run
+        paper = samplers.options_for(run["sampler"]["name"], PAPER_TOY_SAMPLER)
+        run["sampler"]["options"] = {**paper, **run["sampler"]["options"]}
     if run["evaluation"]["temperature"] is None:
         noise = run["sampler"]["options"].get("noise_scale")
         if noise:
@@ -305,7 +322,7 @@ def resolve_run(suite: Dict[str, Any], dataset: str, sampler: str, seed: int) ->
     for where, part in parts:
         check_keys(part, where)
         fragment = deep_merge(fragment, part)
-    pool = fragment.get("sampler", {}).get("options", {})
+    pool = {**PAPER_TOY_SAMPLER, **fragment.get("sampler", {}).get("options", {})}
     noise = pool.get("noise_scale")
     fragment = deep_merge(fragment, {"seed": seed, "data": {"name": dataset}, "sampler": {"name": sampler}})
     fragment["sampler"]["options"] = samplers.options_for(sampler, pool)
@@ -401,7 +418,7 @@ def flatten(run: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
 
 
 __all__ = [
-    "ConfigError", "RUN_DEFAULTS", "check_keys", "check_suite", "complete_run", "config_hash",
+    "ConfigError", "PAPER_TOY_SAMPLER", "RUN_DEFAULTS", "check_keys", "check_suite", "complete_run", "config_hash",
     "deep_merge", "flatten", "is_suite", "load_yaml", "resolve_run", "run_label", "samplers_of", "suite_runs",
     "validate_run", "value_at",
 ]
