@@ -85,7 +85,7 @@ def _fid_stats(args: argparse.Namespace) -> None:
 
     extractor = fid.feature_extractor(args.inception, proxy=args.proxy, device=args.device)
     path = fid.reference_stats(args.dataset, extractor, args.out, root=args.root, image_size=args.image_size,
-                               limit=args.limit, split=args.split)
+                               limit=args.limit, split=args.split, verify=not args.no_verify)
     print(f"stanley: {extractor.protocol} reference statistics of {args.dataset} written to {path}")
 
 
@@ -292,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--image-size", type=positive_int, default=32, help="side of the images in pixels")
     p.add_argument("--limit", type=positive_int, default=None, help="use the first N images (default: all)")
     p.add_argument("--split", default="train", help="the data set's split")
+    p.add_argument("--no-verify", action="store_true", help="skip the md5 check (a run config's data.verify: false)")
     p.add_argument("--proxy", action="store_true", help="the stand-in extractor (tests, CI): labelled proxy")
     p.add_argument("--inception", default=None, help="Inception weights file (default: $STANLEY_INCEPTION)")
     p.add_argument("--device", default="cpu", choices=DEVICES, help="where the feature network runs")

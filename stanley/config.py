@@ -26,7 +26,7 @@ RUN_DEFAULTS: Dict[str, Any] = {
     "seed": 0,
     "device": "auto",
     "data": {"name": "rings", "options": {}, "noise": 0.0, "root": "data", "image_size": 32, "limit": None,
-             "split": "train"},
+             "split": "train", "verify": True},
     "model": {"name": "toynet", "options": {}},
     "sampler": {"name": "stanley", "options": {}},
     "training": {
@@ -67,7 +67,8 @@ RUN_DEFAULTS: Dict[str, Any] = {
 }
 """Every key a run config may hold, with its default. ``*.options`` are free-form: the
 sampler, target or model that receives them checks them. ``data.root``, ``image_size`` and
-``limit`` concern image data sets only; ``evaluation`` grids concern toy targets only.
+``limit`` concern image data sets only (``data.verify: false`` skips their md5 check: see
+:mod:`stanley.data`); ``evaluation`` grids concern toy targets only.
 ``fid.every = 0`` turns FID off; ``fid.proxy`` uses the stand-in feature extractor (tests, CI):
 its numbers are labelled "proxy" everywhere. ``training.scheme: improved_cd`` trains with Du et
 al.'s Improved Contrastive Divergence, configured by the ``improved_cd`` block (ignored otherwise;
@@ -159,6 +160,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "data.split": _string,
     "data.image_size": _number(8, integer=True),
     "data.limit": _number(1, integer=True, nullable=True),
+    "data.verify": _boolean,
     "model.name": _string,
     "sampler.name": _choice(*samplers.NAMES),
     "training.iterations": _number(1, integer=True),

@@ -261,6 +261,8 @@ def reference_args(wildcards, output):
             "--split", spec["split"]]  # fmt: skip
     if spec["limit"]:
         args += ["--limit", str(spec["limit"])]
+    if not spec["verify"]:
+        args += ["--no-verify"]
     if wildcards.protocol == "proxy":
         args += ["--proxy"]
     else:
