@@ -263,3 +263,14 @@ def test_tiny_run_in_a_folder_with_spaces_and_snakemakes_report_archive(workdir)
         assert any(name.endswith("/fig1.png") for name in names)
         html = archive.read(next(n for n in names if n.endswith("report.html"))).decode()
     assert "Figure 1 of the paper: short-run samples" in html and "(smoke scale)" in html
+
+
+@pytest.mark.parametrize("override, line", [
+    ("sedes=[1]", "invalid config: the top level: Additional properties are not allowed ('sedes' was unexpected)"),
+    ("seeds=[x]", "invalid config: seeds.0: 'x' is not of type 'integer'"),
+])
+def test_schema_errors_are_one_line_not_the_schema(workdir, override, line):
+    result = run_snakemake(workdir, "-n", "--config", override)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and line in output
+    assert "Failed validating" not in output and len(output.splitlines()) < 12

@@ -61,8 +61,20 @@ def checked_results(value):
     return os.path.normpath(value)
 
 
+def validate_in_one_line(config, schema):
+    """The schema's check, its first complaint in one bounded line (not the schema dump)."""
+    try:
+        validate(config, schema)
+    except WorkflowError as error:
+        cause = error.__context__  # jsonschema's ValidationError
+        if not hasattr(cause, "absolute_path"):
+            raise
+        where = ".".join(map(str, cause.absolute_path)) or "the top level"
+        raise WorkflowError(f"invalid config: {where}: {cause.message:.300}") from None
+
+
 apply_typed_overrides(config, workflow.config_settings.config)
-validate(config, "../schemas/config.schema.yaml")
+validate_in_one_line(config, "../schemas/config.schema.yaml")
 RESULTS = checked_results(config.get("results", "results"))
 
 
