@@ -253,11 +253,11 @@ def test_tiny_run_in_a_folder_with_spaces_and_snakemakes_report_archive(workdir)
     gathers Figure 1 with its caption into the archive."""
     (workdir / "tiny.yaml").write_text(TINY.format(results="'out dir/with space'"))
     targets = ["out dir/with space/figures/fig1.png", "out dir/with space/tables/eval.csv"]
-    snakemake(workdir, "--cores", "2", "--configfile", "tiny.yaml", *targets)
+    snakemake(workdir, *targets, "--cores", "2", "--configfile", "tiny.yaml")  # --configfile takes every name after it
     assert (workdir / "out dir/with space/tables/eval.csv").is_file()
     assert not (workdir / "out").exists() and not (workdir / "dir").exists()
     assert (workdir / "out dir/with space/benchmarks/train/rings/stanley/seed0.tsv").is_file()
-    snakemake(workdir, "--configfile", "tiny.yaml", "--report", "report.zip", targets[0])
+    snakemake(workdir, targets[0], "--report", "report.zip", "--configfile", "tiny.yaml")
     with zipfile.ZipFile(workdir / "report.zip") as archive:
         names = archive.namelist()
         assert any(name.endswith("/fig1.png") for name in names)
