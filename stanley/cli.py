@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable, Iterable, List, Optional, Tuple
+from typing import List, Optional
 
-from .cliutil import positive_int
+from .cliutil import Names, owned, positive_int
 from .errors import ConfigError
 
 
@@ -170,44 +170,11 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-class Names:
-    """Allowed names read from the module that owns them, on first use: only --help and the
-    commands that take such a name pay for importing it (samplers and targets import torch)."""
-
-    def __init__(self, load: Callable[[], Iterable[str]]):
-        self._load, self._names = load, None
-
-    def _get(self) -> Tuple[str, ...]:
-        if self._names is None:
-            self._names = tuple(self._load())
-        return self._names
-
-    def __iter__(self):
-        return iter(self._get())
-
-    def __contains__(self, name) -> bool:
-        return name in self._get()
-
-    def __len__(self) -> int:
-        return len(self._get())
-
-
-def _samplers():
-    from .samplers import NAMES
-
-    return NAMES
-
-
-def _targets():
+def _data_names():
+    from .data import NAMES
     from .targets import REGISTRY
 
-    return REGISTRY
-
-
-def _datasets():
-    from .data import NAMES
-
-    return NAMES
+    return [*REGISTRY, *NAMES]
 
 
 def _downloadable():
@@ -216,27 +183,9 @@ def _downloadable():
     return [name for name in OFFLINE if name != "imagefolder"] + ["inception"]
 
 
-def _data_names():
-    from .data import NAMES
-    from .targets import REGISTRY
-
-    return [*REGISTRY, *NAMES]
-
-
-def _figures():
-    from .figures import FIGURES
-
-    return FIGURES
-
-
-def _scales():
-    from .report import SCALES
-
-    return SCALES
-
-
-SAMPLERS, TARGETS, DATASETS, DATA = Names(_samplers), Names(_targets), Names(_datasets), Names(_data_names)
-DOWNLOADS, FIGURE_NAMES, SCALE_NAMES = Names(_downloadable), Names(_figures), Names(_scales)
+SAMPLERS, TARGETS = owned("stanley.samplers", "NAMES"), owned("stanley.targets", "REGISTRY")
+DATASETS, DATA, DOWNLOADS = owned("stanley.data", "NAMES"), Names(_data_names), Names(_downloadable)
+FIGURE_NAMES, SCALE_NAMES = owned("stanley.figures", "FIGURES"), owned("stanley.report", "SCALES")
 DEVICES = ("auto", "cpu", "cuda")
 
 
