@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+from .cliutil import Names, owned, positive_int
 from .errors import ConfigError
 
 
@@ -49,8 +50,6 @@ def _sample(args: argparse.Namespace) -> None:
     target = targets.get(args.target, **parse_key_values(args.target_opt))
     options = sampler_options_from_args(args)
     kernel = samplers.get(args.sampler, target.log_prob, **options)
-    if args.chains < 1 or args.steps < 1:
-        raise ConfigError("--chains and --steps must be at least 1")
     generator = torch.Generator().manual_seed(args.seed)
     z0 = initial_points(args.init, target, args.chains, generator)
     state, info = samplers.sample(kernel, z0, args.steps, generator)
@@ -86,7 +85,7 @@ def _fid_stats(args: argparse.Namespace) -> None:
 
     extractor = fid.feature_extractor(args.inception, proxy=args.proxy, device=args.device)
     path = fid.reference_stats(args.dataset, extractor, args.out, root=args.root, image_size=args.image_size,
-                               limit=args.limit, split=args.split)
+                               limit=args.limit, split=args.split, verify=not args.no_verify)
     print(f"stanley: {extractor.protocol} reference statistics of {args.dataset} written to {path}")
 
 
@@ -99,8 +98,11 @@ def _download(args: argparse.Namespace) -> None:
     try:
         data.check(args.name, args.root)
         print(f"stanley: {args.name} is complete under {args.root}")
-    except ConfigError:
-        data.download(args.name, args.root)
+    except ConfigError as missing:
+        try:
+            data.download(args.name, args.root)
+        except ConfigError as failed:  # offline: say what is missing where, then why the download failed
+            raise ConfigError(f"{missing}; the download failed too: {failed}") from None
         data.check(args.name, args.root)
         print(f"stanley: {args.name} downloaded to {args.root}")
 
@@ -150,58 +152,117 @@ def _report(args: argparse.Namespace) -> None:
     print(f"stanley: wrote {path}")
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown after each option's help, except where there is none to show."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False or action.default == [] or not action.help:
+            return action.help
+        return super()._get_help_string(action)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with defaults in --help and one-line errors (exit 2), like every other bad input."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _data_names():
+    from .data import NAMES
+    from .targets import REGISTRY
+
+    return [*REGISTRY, *NAMES]
+
+
+def _downloadable():
+    from .data import OFFLINE
+
+    return [name for name in OFFLINE if name != "imagefolder"] + ["inception"]
+
+
+SAMPLERS, TARGETS = owned("stanley.samplers", "NAMES"), owned("stanley.targets", "REGISTRY")
+DATASETS, DATA, DOWNLOADS = owned("stanley.data", "NAMES"), Names(_data_names), Names(_downloadable)
+FIGURE_NAMES, SCALE_NAMES = owned("stanley.figures", "FIGURES"), owned("stanley.report", "SCALES")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+class _Version(argparse.Action):
+    """``--version``: this package and every package that shapes a number or a figure."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+        from .provenance import package_versions
+
+        others = ", ".join(f"{name} {version}" for name, version in package_versions().items() if name != "stanley")
+        print(f"stanley {__version__} ({others})")
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stanley", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="stanley", description="The STANLEY reproducibility suite's command line: training, sampling, "
+                     "FID, tables, figures and the report. A bad option or config gets one line and exit status 2.")
+    parser.add_argument("--version", action=_Version, help="versions of stanley and the packages its numbers depend on")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("train", help="train one EBM (Algorithm 1); resumes from checkpoints in --out")
     p.add_argument("--config", required=True, help="a run config, or a suite config with --dataset/--sampler/--seed")
     p.add_argument("--out", required=True, help="run directory: tables, checkpoints, samples")
-    p.add_argument("--dataset"), p.add_argument("--sampler"), p.add_argument("--seed", type=int)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: 1 for toy targets, else torch's choice)")
+    p.add_argument("--dataset", choices=DATA, help="a data set of the suite (suite configs only)")
+    p.add_argument("--sampler", choices=SAMPLERS, help="a sampler of the suite (suite configs only)")
+    p.add_argument("--seed", type=int, help="a seed of the suite (suite configs only)")
+    p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: 1 for toy targets, else torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
 
     from .cliutil import add_sampler_options
 
     p = sub.add_parser("sample", help="run a sampler on a toy target; save final states and per-step info")
-    p.add_argument("--target", required=True)
+    p.add_argument("--target", required=True, choices=TARGETS, help="toy target")
     p.add_argument("--target-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="target option, value read as YAML (repeatable)")
-    p.add_argument("--sampler", required=True)
-    p.add_argument("--steps", type=int, required=True, help="gradient evaluations per chain (K)")
-    p.add_argument("--chains", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--init", default="gaussian", help="gaussian | target | point:X,Y")
+    p.add_argument("--sampler", required=True, choices=SAMPLERS, help="sampler")
+    p.add_argument("--steps", type=positive_int, required=True, help="gradient evaluations per chain (K)")
+    p.add_argument("--chains", type=positive_int, default=1000, help="independent chains")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--init", default="gaussian", help="starts: gaussian | target | point:X,Y")
     p.add_argument("--out", required=True, help="an .npz file")
     add_sampler_options(p)
     p.set_defaults(func=_sample)
 
     p = sub.add_parser("fid-stats", help="FID reference statistics of a data set's training images")
-    p.add_argument("--dataset", required=True)
+    p.add_argument("--dataset", required=True, choices=DATASETS, help="image data set")
     p.add_argument("--root", default="data", help="data directory")
-    p.add_argument("--image-size", type=int, default=32)
-    p.add_argument("--limit", type=int, default=None, help="use the first N images")
-    p.add_argument("--split", default="train")
+    p.add_argument("--image-size", type=positive_int, default=32, help="side of the images in pixels")
+    p.add_argument("--limit", type=positive_int, default=None, help="use the first N images (default: all)")
+    p.add_argument("--split", default="train", help="the data set's split")
+    p.add_argument("--no-verify", action="store_true", help="skip the md5 check (a run config's data.verify: false)")
     p.add_argument("--proxy", action="store_true", help="the stand-in extractor (tests, CI): labelled proxy")
     p.add_argument("--inception", default=None, help="Inception weights file (default: $STANLEY_INCEPTION)")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="cpu", choices=DEVICES, help="where the feature network runs")
     p.add_argument("--out", required=True, help="an .npz file")
     p.set_defaults(func=_fid_stats)
 
     p = sub.add_parser("download", help="fetch a data set, or the Inception weights, where the internet is reachable")
-    p.add_argument("name", help="cifar10 | flowers102 | celeba | inception")
+    p.add_argument("name", choices=DOWNLOADS, help="a data set, or the Inception weights")
     p.add_argument("--root", default=None, help="data directory (for inception: where the weights go)")
     p.set_defaults(func=_download)
 
     p = sub.add_parser("inpaint", help="fill a masked centre square of test images with a trained run's sampler")
     p.add_argument("--run", required=True, help="a finished image run directory (config.yaml, model.pt)")
-    p.add_argument("--n", type=int, default=100, help="test images (the paper's 100)")
+    p.add_argument("--n", type=positive_int, default=100, help="test images (the paper's 100)")
     p.add_argument("--out-dir", default=None, help="where inpainting.npz and inpainting.csv go (default --run)")
-    p.add_argument("--mask", type=int, default=None, help="side of the masked centre square in pixels (default half the image)")
-    p.add_argument("--steps", type=int, default=None, help="gradient evaluations (default the run's mcmc_steps)")
-    p.add_argument("--device", default=None, help="cpu | cuda | auto (default the run's device)")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--mask", type=positive_int, default=None, help="side of the masked centre square in pixels (default half the image)")
+    p.add_argument("--steps", type=positive_int, default=None, help="gradient evaluations (default the run's mcmc_steps)")
+    p.add_argument("--device", default=None, choices=DEVICES, help="where to run (default the run's device)")
+    p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     p.set_defaults(func=_inpaint)
 
     p = sub.add_parser("tables", help="gather run tables into one table per kind")
@@ -212,22 +273,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_tables)
 
     p = sub.add_parser("claims", help="the claims ledger: a verdict per claim of the paper, from the tables")
-    p.add_argument("--results", default="results")
-    p.add_argument("--scale", default="paper", help="paper or smoke: written beside every verdict")
+    p.add_argument("--results", default="results", help="the results folder the tables are in")
+    p.add_argument("--scale", default="paper", choices=SCALE_NAMES, help="written beside every verdict")
     p.add_argument("--out", required=True, help="a .csv file")
     p.set_defaults(func=_claims)
 
     p = sub.add_parser("figure", help="draw one figure from tables")
-    p.add_argument("name")
-    p.add_argument("--inputs", nargs="+", required=True)
-    p.add_argument("--out", required=True)
+    p.add_argument("name", choices=FIGURE_NAMES, help="the figure")
+    p.add_argument("--inputs", nargs="+", required=True, help="the tables or sample files it is drawn from")
+    p.add_argument("--out", required=True, help="a .png file")
     p.set_defaults(func=_figure)
 
     p = sub.add_parser("report", help="render the HTML report from results")
-    p.add_argument("--results", default="results")
+    p.add_argument("--results", default="results", help="the results folder")
     p.add_argument("--templates", default=None, help="a folder of templates to use instead of the packaged ones")
-    p.add_argument("--out", default=None, help="default: RESULTS/report/index.html")
-    p.add_argument("--scale", default="paper", help="label shown on every section: paper or smoke")
+    p.add_argument("--out", default=None, help="the HTML file written (default: RESULTS/report/index.html)")
+    p.add_argument("--scale", default="paper", choices=SCALE_NAMES, help="label shown on every section")
     p.set_defaults(func=_report)
 
     from .diagnostics.cli import add_parser as add_diagnose

@@ -7,11 +7,45 @@ the same flags the same way, and the flags stay in step with :data:`samplers.OPT
 from __future__ import annotations
 
 import argparse
-from typing import Any, Dict, Iterable, List
+from typing import Any, Callable, Dict, Iterable, List, Tuple
 
 import yaml
 
 from .errors import ConfigError
+
+
+class Names:
+    """Allowed names read from the module that owns them, on first use: only --help and the
+    commands that take such a name pay for importing it (samplers and targets import torch)."""
+
+    def __init__(self, load: Callable[[], Iterable[str]]):
+        self._load, self._names = load, None
+
+    def _get(self) -> Tuple[str, ...]:
+        if self._names is None:
+            self._names = tuple(self._load())
+        return self._names
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __contains__(self, name) -> bool:
+        return name in self._get()
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def owned(module: str, attribute: str) -> Names:
+    """The names ``module.attribute`` holds (keys of a registry, items of a tuple), read on first use."""
+    import importlib
+
+    return Names(lambda: getattr(importlib.import_module(module), attribute))
+
+
+SWITCHES = {key: owned("stanley.samplers.stepsize", name) for key, name in
+            (("norm", "NORMS"), ("noise_power", "NOISE_POWERS"), ("drift", "DRIFTS"), ("refresh", "REFRESHES"))}
+"""The allowed values of STANLEY's switches, from the module that owns them."""
 
 SAMPLER_FLAGS = {
     # option name: (type, help); every key is an option of some sampler in samplers.OPTIONS
@@ -19,10 +53,10 @@ SAMPLER_FLAGS = {
     "noise_scale": (float, "noise scale eps (accept/reject kernels target pi^(1/eps^2))"),
     "threshold": (float, "STANLEY threshold th"),
     "leapfrog": (int, "HMC leapfrog steps per transition"),
-    "norm": (str, "STANLEY: size of g in gamma (coordinate | sample | pixel)"),
-    "noise_power": (float, "STANLEY: p in gamma**p on the noise (0.5 | 1)"),
-    "drift": (str, "STANLEY: scaled | unscaled drift"),
-    "refresh": (str, "STANLEY: recompute gamma every step or once per call (step | iteration)"),
+    "norm": (str, "STANLEY: size of g in gamma"),
+    "noise_power": (float, "STANLEY: p in gamma**p on the noise"),
+    "drift": (str, "STANLEY: scaled or unscaled drift"),
+    "refresh": (str, "STANLEY: recompute gamma every step or once per call"),
 }
 
 
@@ -36,8 +70,20 @@ def parse_key_values(items: Iterable[str] | None) -> Dict[str, Any]:
         try:
             out[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as error:
-            raise ConfigError(f"{key.strip()}: value {value!r} is not valid YAML ({error})") from None
+            reason = str(error).splitlines()[0]
+            raise ConfigError(f"{key.strip()}: value {value!r:.80} is not valid YAML ({reason})") from None
     return out
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number >= 1 (thread counts, chains, steps)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def parse_floats(text: str, flag: str) -> List[float]:
@@ -60,7 +106,8 @@ def add_sampler_options(parser: argparse.ArgumentParser) -> None:
     """``--step-size``, ``--noise-scale``, ... : each sampler takes the ones it knows."""
     group = parser.add_argument_group("sampler options (unset ones keep the sampler's default)")
     for key, (kind, text) in SAMPLER_FLAGS.items():
-        group.add_argument("--" + key.replace("_", "-"), dest=key, type=kind, default=None, help=text)
+        group.add_argument("--" + key.replace("_", "-"), dest=key, type=kind, default=None, help=text,
+                           choices=SWITCHES.get(key))
 
 
 def sampler_options_from_args(args: argparse.Namespace) -> Dict[str, Any]:

@@ -26,7 +26,7 @@ RUN_DEFAULTS: Dict[str, Any] = {
     "seed": 0,
     "device": "auto",
     "data": {"name": "rings", "options": {}, "noise": 0.0, "root": "data", "image_size": 32, "limit": None,
-             "split": "train"},
+             "split": "train", "verify": True},
     "model": {"name": "toynet", "options": {}},
     "sampler": {"name": "stanley", "options": {}},
     "training": {
@@ -67,11 +67,26 @@ RUN_DEFAULTS: Dict[str, Any] = {
 }
 """Every key a run config may hold, with its default. ``*.options`` are free-form: the
 sampler, target or model that receives them checks them. ``data.root``, ``image_size`` and
-``limit`` concern image data sets only; ``evaluation`` grids concern toy targets only.
+``limit`` concern image data sets only (``data.verify: false`` skips their md5 check: see
+:mod:`stanley.data`); ``evaluation`` grids concern toy targets only.
 ``fid.every = 0`` turns FID off; ``fid.proxy`` uses the stand-in feature extractor (tests, CI):
 its numbers are labelled "proxy" everywhere. ``training.scheme: improved_cd`` trains with Du et
 al.'s Improved Contrastive Divergence, configured by the ``improved_cd`` block (ignored otherwise;
 see :mod:`stanley.improved_cd`)."""
+
+PAPER_TOY_SAMPLER = {
+    "step_size": 2.0,             # s: the drift is (s / 2) grad f = grad f
+    "noise_scale": 0.0070710678,  # eps = 0.01 / sqrt(2): the noise eps sqrt(s) xi = 0.01 xi
+    "threshold": 0.01,            # STANLEY's th
+    "norm": "coordinate",
+    "noise_power": 0.5,
+    "drift": "scaled",
+    "refresh": "step",
+    "leapfrog": 5,                # HMC: K = 100 gradient evaluations = 20 transitions x 5 leapfrog steps
+}
+"""The paper's toy sampler setting (ebm-anatomy's x <- x + grad f + 0.01 N(0, I)): the options a
+run config, or a suite's ``sampler.options`` pool, starts from; each sampler takes those it knows. Options a config sets
+replace these one by one, so setting only ``noise_scale`` keeps s = 2 (the drift stays the paper's)."""
 
 FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
@@ -145,6 +160,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "data.split": _string,
     "data.image_size": _number(8, integer=True),
     "data.limit": _number(1, integer=True, nullable=True),
+    "data.verify": _boolean,
     "model.name": _string,
     "sampler.name": _choice(*options.NAMES),
     "training.iterations": _number(1, integer=True),
@@ -284,6 +300,9 @@ def complete_run(fragment: Dict[str, Any]) -> Dict[str, Any]:
     """Defaults under a user's run config, the evaluation temperature filled in, then checked."""
     check_keys(fragment)
     run = deep_merge(RUN_DEFAULTS, fragment)
+    if run["sampler"]["name"] in options.NAMES:  # an unknown name is reported by validate_run
+        paper = options.options_for(run["sampler"]["name"], PAPER_TOY_SAMPLER)
+        run["sampler"]["options"] = {**paper, **run["sampler"]["options"]}
     if run["evaluation"]["temperature"] is None:
         noise = run["sampler"]["options"].get("noise_scale")
         if noise:
@@ -303,7 +322,7 @@ def resolve_run(suite: Dict[str, Any], dataset: str, sampler: str, seed: int) ->
     for where, part in parts:
         check_keys(part, where)
         fragment = deep_merge(fragment, part)
-    pool = fragment.get("sampler", {}).get("options", {})
+    pool = {**PAPER_TOY_SAMPLER, **fragment.get("sampler", {}).get("options", {})}
     noise = pool.get("noise_scale")
     fragment = deep_merge(fragment, {"seed": seed, "data": {"name": dataset}, "sampler": {"name": sampler}})
     fragment["sampler"]["options"] = options.options_for(sampler, pool)
@@ -399,7 +418,7 @@ def flatten(run: Dict[str, Any], prefix: str = "") -> Dict[str, Any]:
 
 
 __all__ = [
-    "ConfigError", "RUN_DEFAULTS", "check_keys", "check_suite", "complete_run", "config_hash",
+    "ConfigError", "PAPER_TOY_SAMPLER", "RUN_DEFAULTS", "check_keys", "check_suite", "complete_run", "config_hash",
     "deep_merge", "flatten", "is_suite", "load_yaml", "resolve_run", "run_label", "samplers_of", "suite_runs",
     "validate_run", "value_at",
 ]

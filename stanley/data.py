@@ -6,18 +6,20 @@ own classes, so their on-disk layout is exactly torchvision's; :func:`check` run
 training and says which files are missing and how to get them. ``imagefolder`` reads any
 folder of images; ``shapes`` is generated in memory (offline demos and CI).
 
-``verify=False`` skips only torchvision's md5 comparison (every file must still exist): for
-test fixtures in the real layout and for re-packed copies of a data set. Real runs keep it on.
+Only torchvision's public API is used: its dataset classes download, its ``check_integrity``
+compares md5 sums, and the files are read here in torchvision's own layout (CIFAR-10's pickled
+batches through an unpickler that rebuilds numpy arrays and nothing else). The run-config key
+``data.verify: false`` skips only the md5 comparison (every file must still exist): for test
+fixtures in the real layout and for re-packed copies of a data set. Real runs keep it on.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
+import pickle
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
-from unittest import mock
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -60,6 +62,30 @@ EXPECTED_FILES: Dict[str, Tuple[str, ...]] = {
     "shapes": (),
 }
 """Paths under ``root`` that torchvision's loader reads; a trailing ``/`` is a folder of images."""
+
+MD5: Dict[str, Dict[str, str]] = {
+    "cifar10": {
+        "cifar-10-batches-py/data_batch_1": "c99cafc152244af753f735de768cd75f",
+        "cifar-10-batches-py/data_batch_2": "d4bba439e000b95fd0a9bffe97cbabec",
+        "cifar-10-batches-py/data_batch_3": "54ebc095f3ab1f0389bbae665268c751",
+        "cifar-10-batches-py/data_batch_4": "634d18415352ddfa80567beed471001a",
+        "cifar-10-batches-py/data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
+        "cifar-10-batches-py/test_batch": "40351d587109b95175f43aff81a1287e",
+        "cifar-10-batches-py/batches.meta": "5ff9c542aee3614f3951f8cda6e48888",
+    },
+    "flowers102": {
+        "flowers-102/imagelabels.mat": "e0620be6f572b9609742df49c70aed4d",
+        "flowers-102/setid.mat": "a5357ecc9cb78c4bef273ce3793fc85c",
+    },
+    "celeba": {
+        "celeba/list_eval_partition.txt": "d32c9cbf5e040fd4025c592c306e6668",
+        "celeba/list_attr_celeba.txt": "75e246fa4810816ffd6ee81facbd244c",
+        "celeba/identity_CelebA.txt": "32bd1bd63d3c78cd57e08160ec5ed1e2",
+        "celeba/list_bbox_celeba.txt": "00566efa6fedff7a56946cd1c10f1c16",
+        "celeba/list_landmarks_align_celeba.txt": "cc24ecafdb5b50baae59b03474781f8c",
+    },
+}
+"""The published md5 sum of each metadata file (the ones torchvision's classes check too)."""
 
 OFFLINE: Dict[str, str] = {
     "cifar10": "extract cifar-10-python.tar.gz (https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz) into {root}",
@@ -142,54 +168,80 @@ def _tv_class(name: str):
     return {"cifar10": datasets.CIFAR10, "flowers102": datasets.Flowers102, "celeba": datasets.CelebA}[name]
 
 
-@contextlib.contextmanager
-def _checksums(verify: bool) -> Iterator[None]:
-    """With ``verify=False``, torchvision's integrity checks test presence only (no md5)."""
-    if verify:
-        yield
-        return
-    from torchvision.datasets import celeba, cifar, flowers102, utils
-
-    def present(fpath, md5=None):
-        return utils.check_integrity(fpath, None)
-
-    with contextlib.ExitStack() as stack:
-        for module in (cifar, flowers102, celeba):
-            stack.enter_context(mock.patch.object(module, "check_integrity", present))
-        yield
-
-
-def _bad_checksums(name: str, root: Path) -> List[str]:
+def verify_checksums(name: str, root: Path) -> None:
+    """Every file of :data:`MD5` matches its published sum, or one line naming those that do not."""
     from torchvision.datasets.utils import check_integrity
 
-    cls = _tv_class(name)
-    if name == "cifar10":
-        files = [(f"{cls.base_folder}/{f}", md5) for f, md5 in cls.train_list + cls.test_list]
-        files.append((f"{cls.base_folder}/{cls.meta['filename']}", cls.meta["md5"]))
-    elif name == "flowers102":
-        files = [(f"flowers-102/{f}", md5) for key, (f, md5) in cls._file_dict.items() if key != "image"]
-    else:
-        files = [(f"{cls.base_folder}/{f}", md5) for _, md5, f in cls.file_list if not f.endswith((".zip", ".7z"))]
-    return [rel for rel, md5 in files if not check_integrity(str(root / rel), md5)]
-
-
-def _open(name: str, root: Path, split: str, verify: bool, transform):
-    cls = _tv_class(name)
-    try:
-        with _checksums(verify):
-            if name == "cifar10":
-                return cls(str(root), train=split == "train", transform=transform)
-            if name == "celeba":
-                return cls(str(root), split=split, target_type=[], transform=transform)
-            return cls(str(root), split=split, transform=transform)
-    except RuntimeError as error:
-        if "corrupted" not in str(error):
-            raise
-        bad = _bad_checksums(name, root) if verify else []
+    bad = [rel for rel, md5 in MD5[name].items() if not check_integrity(str(root / rel), md5)]
+    if bad:
         raise ConfigError(
-            f"dataset {name!r} under {root}: checksum mismatch for {', '.join(bad) or 'its files'} "
-            f"(corrupt or a different release); {_how_to_get(name, root)}; or set verify: false to skip the md5 check"
-        ) from error
+            f"dataset {name!r} under {root}: checksum mismatch for {', '.join(bad)} (corrupt or a different "
+            f"release); {_how_to_get(name, root)}; or, for a re-packed copy you trust, set data.verify: false "
+            f"in the run config (a suite: defaults.data.verify) to check presence only"
+        )
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """CIFAR-10's batches are pickles: rebuild their numpy arrays, refuse anything else
+    (a tampered batch cannot run code, checksums on or off)."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing {module}.{name}: a CIFAR-10 batch holds only arrays and lists")
+
+
+def _cifar10_batches(root: Path, split: str) -> np.ndarray:
+    """uint8 (N, 3, 32, 32) in the set's order: data_batch_1..5 (train) or test_batch."""
+    names = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
+    parts = []
+    for name in names:
+        path = root / "cifar-10-batches-py" / name
+        try:
+            with open(path, "rb") as handle:
+                entry = _ArraysOnly(handle, encoding="latin1").load()
+            parts.append(np.asarray(entry["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+        except (pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError) as error:
+            raise ConfigError(f"dataset 'cifar10': {path} is not a CIFAR-10 batch ({error})") from None
+    return np.concatenate(parts)
+
+
+class _Arrays(torch.utils.data.Dataset):
+    """uint8 (N, 3, H, W) arrays served as PIL images through the preprocessing."""
+
+    def __init__(self, images: np.ndarray, prep):
+        self.images, self.prep = images, prep
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, i: int):
+        from PIL import Image
+
+        return self.prep(Image.fromarray(self.images[i].transpose(1, 2, 0))), 0
+
+
+def _flowers102_files(root: Path, split: str) -> List[Path]:
+    """setid.mat's image ids of the split (``all``: train, val, then test), as torchvision reads them."""
+    from scipy.io import loadmat
+
+    ids = loadmat(str(root / "flowers-102/setid.mat"), squeeze_me=True)
+    keys = {"train": ["trnid"], "val": ["valid"], "test": ["tstid"], "all": ["trnid", "valid", "tstid"]}[split]
+    return [root / f"flowers-102/jpg/image_{int(i):05d}.jpg" for key in keys for i in np.atleast_1d(ids[key])]
+
+
+def _celeba_files(root: Path, split: str) -> List[Path]:
+    """list_eval_partition.txt's images of the split (0 train, 1 valid, 2 test), in the file's order."""
+    wanted = {"train": "0", "valid": "1", "test": "2", "all": None}[split]
+    files = []
+    for line in (root / "celeba/list_eval_partition.txt").read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 2 and (wanted is None or parts[1] == wanted):
+            files.append(root / "celeba/img_align_celeba" / parts[0])
+    return files
 
 
 def download(name: str, root: str | os.PathLike) -> None:
@@ -267,20 +319,17 @@ def _stack(dataset, indices: Sequence[int], workers: int) -> torch.Tensor:
 
 
 def _torchvision_uint8(name, root, image_size, split, limit, verify, center_crop, workers) -> torch.Tensor:
+    """A real set read from torchvision's layout, after its checksums (unless ``verify`` is off)."""
+    if verify:
+        verify_checksums(name, root)
     prep = _Prep(image_size, center_crop)
-    splits = ("train", "val", "test") if (name == "flowers102" and split == "all") else (split,)
-    parts, remaining = [], limit
-    for part in splits:
-        if remaining is not None and remaining <= 0:
-            break
-        dataset = _open(name, root, part, verify, prep)
-        n = len(dataset) if remaining is None else min(len(dataset), remaining)
-        if name == "cifar10" and image_size == 32 and not center_crop:  # already 32x32 uint8 in memory
-            parts.append(torch.from_numpy(dataset.data[:n]).permute(0, 3, 1, 2).contiguous())
-        else:
-            parts.append(_stack(dataset, range(n), workers))
-        remaining = None if remaining is None else remaining - n
-    return torch.cat(parts)
+    if name == "cifar10":
+        images = _cifar10_batches(root, split)[:limit]
+        if image_size == 32 and not center_crop:  # already 32x32 uint8
+            return torch.from_numpy(np.ascontiguousarray(images))
+        return _stack(_Arrays(images, prep), range(len(images)), workers)
+    files = (_flowers102_files if name == "flowers102" else _celeba_files)(root, split)[:limit]
+    return _stack(_Files(files, prep), range(len(files)), workers)
 
 
 def _image_files(root: Path) -> List[Path]:
@@ -433,6 +482,6 @@ def _finish(images: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 
 
 __all__ = [
-    "DEFAULT_CROP", "EXPECTED_FILES", "NAMES", "OFFLINE", "SHAPES_SIZE", "SPLITS",
-    "check", "download", "load", "shapes", "to_uint8", "to_unit",
+    "DEFAULT_CROP", "EXPECTED_FILES", "MD5", "NAMES", "OFFLINE", "SHAPES_SIZE", "SPLITS",
+    "check", "download", "load", "shapes", "to_uint8", "to_unit", "verify_checksums",
 ]

@@ -114,7 +114,8 @@ def run_inpainting(run_dir: str | Path, n: int = 100, out_dir: str | Path | None
             raise ConfigError(f"inpainting {key} must be a positive integer, got {value!r}")
     spec, budget = run["data"], steps or run["training"]["mcmc_steps"]
     device = resolve_device(device or run["device"])
-    originals = data.load(spec["name"], spec["root"], spec["image_size"], split="test", limit=n, seed=0)
+    originals = data.load(spec["name"], spec["root"], spec["image_size"], split="test", limit=n, seed=0,
+                          verify=spec.get("verify", True))  # runs trained before the key existed verified
     mask = centre_mask(spec["image_size"], mask_side)
     net = load_model(run_dir, run, tuple(originals.shape[1:]), device)
     generator = torch.Generator(device).manual_seed(run["seed"] + SALT)

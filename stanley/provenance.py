@@ -15,7 +15,10 @@ from .config import config_hash
 if TYPE_CHECKING:  # the report reads git_commit and now without loading torch
     import torch
 
-PACKAGES = ("stanley", "torch", "torchvision", "numpy", "scipy", "pandas", "clean-fid", "snakemake")
+PACKAGES = ("stanley", "torch", "torchvision", "numpy", "scipy", "pandas", "pillow", "clean-fid", "matplotlib", "seaborn",
+            "snakemake")
+"""Every package that shapes a number (torch to clean-fid; pillow decodes and resizes images) or a
+figure (matplotlib, seaborn), and the one that ran the jobs (snakemake)."""
 
 
 def git_commit(cwd: str | None = None) -> str:

@@ -116,7 +116,8 @@ class ImageData:
         if spec["name"] != "shapes":
             data.check(spec["name"], spec["root"])  # a missing data set stops here, before any work
         self.images = data.load(spec["name"], spec["root"], spec["image_size"], split=spec["split"],
-                                limit=spec["limit"], seed=run["seed"], dtype=torch.uint8).to(device)
+                                limit=spec["limit"], seed=run["seed"], verify=spec["verify"],
+                                dtype=torch.uint8).to(device)
         self.shape = tuple(self.images.shape[1:])
 
     def batch(self, n: int, generator: torch.Generator) -> torch.Tensor:

@@ -27,7 +27,7 @@ from slurm_cluster import SlurmCluster, Unavailable, ensure_installed
 
 pytestmark = pytest.mark.slurm
 
-COPIED = ("Snakefile", "workflow", "stanley")
+COPIED = ("workflow", "environment.yml", "stanley")
 RESULTS = "results/slurmtest"
 TARGET = f"{RESULTS}/tables/eval.csv"  # the `tables` rule: every training job, then the gathering
 SAMPLERS = ("stanley", "langevin")

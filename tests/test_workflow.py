@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +16,7 @@ import pytest
 
 from conftest import BIN, ROOT
 
-COPIED = ("Snakefile", "workflow", "stanley")  # stanley/: code that rules depend on
+COPIED = ("workflow", "environment.yml", "stanley")  # stanley/: code that rules depend on
 
 
 def snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -121,5 +124,153 @@ def test_missing_data_set_stops_before_training_with_the_files(workdir, tmp_path
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert str(tmp_path / "nodata") in output and "cifar-10-batches-py/data_batch_1" in output
-    assert not (workdir / "results/smoke/runs/cifar10").exists()
+    trained = [p.name for p in (workdir / "results/smoke/runs/cifar10").rglob("*") if p.is_file()]
+    assert set(trained) <= {"run.yaml"}  # at most the run configs are written: nothing trains
 
+
+
+# --------------------------------------------------------------------------- conventions and hostile input
+
+
+def run_snakemake(cwd: Path, *args: str, tool: str = "snakemake") -> subprocess.CompletedProcess:
+    """Like snakemake() but returns the result whatever its exit status."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run([str(BIN / tool), *args], cwd=cwd, capture_output=True, text=True, env=env)
+
+
+def shell_commands(output: str) -> list:
+    return re.findall(r"^Shell command: (.*)$", output, re.M)
+
+
+TINY = """\
+scale: smoke
+results: {results}
+datasets: [rings]
+samplers: [langevin, stanley]
+seeds: [0]
+defaults:
+  device: cpu
+  sampler: {{options: {{step_size: 2.0, noise_scale: 0.0070710678, threshold: 0.01}}}}
+per_dataset:
+  rings:
+    model: {{name: toynet}}
+    training: {{iterations: 20, batch_size: 50, n_chains: 50, mcmc_steps: 10, log_every: 10, checkpoint_every: 10}}
+    evaluation: {{every: 20, grid_size: 32, n_samples: 100}}
+"""
+"""Two rings runs of 20 iterations: the smallest DAG that trains, gathers tables and draws Figure 1."""
+
+
+def test_workflow_passes_snakemake_lint(workdir):
+    result = run_snakemake(workdir, "--lint")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Congratulations, your workflow is in a good condition" in result.stdout + result.stderr
+
+
+def test_workflow_is_snakefmt_formatted():
+    snakefmt = BIN / "snakefmt" if (BIN / "snakefmt").exists() else shutil.which("snakefmt")
+    if not snakefmt:
+        pytest.skip("snakefmt is not installed (pip install -e '.[test]' installs it)")
+    result = subprocess.run([str(snakefmt), "--check", "workflow"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_conda_route_resolves_every_rule_environment(workdir):
+    """`--sdm conda`: every rule names environment.yml; a dry run resolves it without installing."""
+    conda = shutil.which("conda") or shutil.which("mamba")
+    if not conda:
+        pytest.skip("neither conda nor mamba is on PATH: the --sdm conda route cannot be tried here")
+    result = run_snakemake(workdir, "--sdm", "conda", "-n", "--cores", "1", "--configfile",
+                           "workflow/config/smoke.yaml")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_default_profile_is_found_from_the_repository_root(workdir):
+    """Snakemake 9 looks for profiles/default beside the Snakefile: workflow/Snakefile finds
+    workflow/profiles/default, so -p (and the rest of the profile) apply without any flag."""
+    result = run_snakemake(workdir, "-n", "fig1")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Using workflow specific profile workflow/profiles/default" in result.stdout + result.stderr
+    assert shell_commands(result.stdout)  # printshellcmds, from the profile
+
+
+def test_training_jobs_print_one_short_command(workdir):
+    """-p shows each training command, not the run config: that is written by its own job."""
+    out = snakemake(workdir, "-n", "-p", "--cores", "1", "--configfile", "workflow/config/smoke.yaml").stdout
+    train = [cmd for cmd in shell_commands(out) if " stanley train " in f" {cmd}"]
+    assert len(train) == 22 + 4 + 22  # the matrix, the ablation variants and the study runs
+    for cmd in train:
+        assert re.fullmatch(r"stanley train --config \S+/run\.yaml --out \S+ --threads 1 > \S+\.log 2>&1", cmd), cmd
+    assert max(map(len, shell_commands(out))) < 1000
+
+
+def test_config_overrides_are_typed_as_yaml(workdir):
+    counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--config", "seeds=[0]").stdout)
+    assert counts["train"] == 21  # rings x 6 + 3 image sets x 5, one seed
+    counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--config", "seeds=[0, 2]",
+                                  "samplers=[stanley]", "samplers_per_dataset={cifar10: [stanley, gd]}",
+                                  "jobs_per_gpu=2").stdout)
+    # rings x stanley + cifar10 x (stanley, gd) + flowers102, celeba x their five, two seeds
+    assert counts["train"] == 2 * (1 + 2 + 5 + 5)
+
+
+def test_partial_configfile_merges_a_full_one_replaces(workdir):
+    partial = workdir / "partial.yaml"
+    partial.write_text("seeds: [1]\n")
+    counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--configfile", str(partial)).stdout)
+    assert counts["train"] == 21  # the paper's matrix, with one seed
+    counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--configfile", "workflow/config/smoke.yaml").stdout)
+    assert counts["train"] == 22 and "download_data" not in counts  # the smoke matrix alone
+
+
+@pytest.mark.parametrize("results", ["/x;touch PWNED;", "r$(touch PWNED)", "a`touch PWNED`", "new\nline", "{x}"])
+def test_hostile_results_folder_is_refused_before_any_job(workdir, results):
+    config = workdir / "hostile.yaml"
+    config.write_text(TINY.format(results=json.dumps(results)))
+    result = run_snakemake(workdir, "tables", "--cores", "1", "--configfile", str(config))  # not a dry run
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "invalid config: results must be a folder path without control characters" in output
+    assert not list(workdir.rglob("PWNED")) and not Path("PWNED").exists()
+    assert not (workdir / "x").exists() and not (workdir / "r").exists()
+
+
+def test_results_folder_with_spaces_reaches_every_shell_command_quoted(workdir):
+    config = workdir / "spaces.yaml"
+    smoke = (workdir / "workflow/config/smoke.yaml").read_text()
+    config.write_text(smoke.replace("results: results/smoke", "results: 'my results/run one'"))
+    out = snakemake(workdir, "-n", "-p", "--cores", "1", "--configfile", str(config)).stdout
+    commands = shell_commands(out)
+    assert len(commands) > 50
+    for cmd in commands:
+        tokens = shlex.split(cmd)
+        assert not any(t == "my" or t.startswith("one/") for t in tokens), cmd  # never split at the space
+    assert sum("my results/run one/" in t for cmd in commands for t in shlex.split(cmd)) > 100
+
+
+@pytest.mark.slow
+def test_tiny_run_in_a_folder_with_spaces_and_snakemakes_report_archive(workdir):
+    """A real run under 'out dir/with space': nothing lands beside it, and `snakemake --report`
+    gathers Figure 1 with its caption into the archive."""
+    (workdir / "tiny.yaml").write_text(TINY.format(results="'out dir/with space'"))
+    targets = ["out dir/with space/figures/fig1.png", "out dir/with space/tables/eval.csv"]
+    snakemake(workdir, *targets, "--cores", "2", "--configfile", "tiny.yaml")  # --configfile takes every name after it
+    assert (workdir / "out dir/with space/tables/eval.csv").is_file()
+    assert not (workdir / "out").exists() and not (workdir / "dir").exists()
+    assert (workdir / "out dir/with space/benchmarks/train/rings/stanley/seed0.tsv").is_file()
+    snakemake(workdir, targets[0], "--report", "report.zip", "--configfile", "tiny.yaml")
+    with zipfile.ZipFile(workdir / "report.zip") as archive:
+        names = archive.namelist()
+        assert any(name.endswith("/fig1.png") for name in names)
+        html = archive.read(next(n for n in names if n.endswith("report.html"))).decode()
+    assert "Figure 1 of the paper: short-run samples" in html and "(smoke scale)" in html
+
+
+@pytest.mark.parametrize("override, line", [
+    ("sedes=[1]", "invalid config: the top level: Additional properties are not allowed ('sedes' was unexpected)"),
+    ("seeds=[x]", "invalid config: seeds.0: 'x' is not of type 'integer'"),
+])
+def test_schema_errors_are_one_line_not_the_schema(workdir, override, line):
+    result = run_snakemake(workdir, "-n", "--config", override)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and line in output
+    assert "Failed validating" not in output and len(output.splitlines()) < 12

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, Dict, List
 
-from ..cliutil import add_sampler_options, parse_floats, parse_key_values, parse_names, sampler_options_from_args
+from ..cliutil import (add_sampler_options, parse_floats, parse_key_values, parse_names, positive_int,
+                       sampler_options_from_args)
 from ..errors import ConfigError, unknown
 
 PLOTS = ("drift", "rate", "uniformity")
@@ -164,7 +165,7 @@ def _target_and_samplers(p: argparse.ArgumentParser) -> None:
                    help="target option, value read as YAML (repeatable)")
     p.add_argument("--sampler", required=True, help="one sampler or several, comma-separated")
     add_sampler_options(p)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--out", required=True, help="a CSV file")
 
 
@@ -225,7 +226,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, default=500)
     p.add_argument("--grid", type=int, default=200, help="grid size for log Z_theta")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: torch's choice)")
     p.add_argument("--out", required=True)
     p.set_defaults(func=_uniformity)
 

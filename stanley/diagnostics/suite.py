@@ -188,7 +188,12 @@ def argv(block: Dict[str, Any], kind: str, target: str, out: str | Path, threads
         args += [_flag(key), str(value)]
     if kind != "minorisation":
         args += ["--seed", str(block["seed"])]
-    return args + ["--threads", str(threads), "--out", str(out)]
+    return args + _threads(threads) + ["--out", str(out)]
+
+
+def _threads(threads: int) -> List[str]:
+    """``--threads N``, or nothing (torch's choice) for 0."""
+    return ["--threads", str(threads)] if threads else []
 
 
 def uniformity_argv(block: Dict[str, Any], run_dir: str | Path, out: str | Path, label: str = "",
@@ -196,7 +201,7 @@ def uniformity_argv(block: Dict[str, Any], run_dir: str | Path, out: str | Path,
     u = block["uniformity"]
     args = ["diagnose", "uniformity", "--run", str(run_dir), "--beta", str(u["beta"]),
             "--radii", _join(u["radii"]), "--directions", str(u["directions"]), "--samples", str(u["samples"]),
-            "--grid", str(u["grid"]), "--seed", str(block["seed"]), "--threads", str(threads), "--out", str(out)]
+            "--grid", str(u["grid"]), "--seed", str(block["seed"]), *_threads(threads), "--out", str(out)]
     if u["a"] is not None:
         args += ["--a", str(u["a"])]
     return args + (["--label", label] if label else [])

@@ -1,51 +1,71 @@
-# The ambiguity ablation (docs/readings.md, The ablation): STANLEY's ambiguous steps, one switch at a time,
-# against the matrix's own paper-reading runs. Variants train exactly as `train` does.
-from stanley import ablation as ablation_lib
-
-try:
-    ABLATION = ablation_lib.variants(config)
-    ABLATION_SPEC = ablation_lib.check(config)
-except ConfigError as error:
-    raise WorkflowError(f"invalid config: {error}")
-
-ABLATION_DIR = RESULTS + "/ablation/{variant}/seed{seed}"
+# The ambiguity ablation (docs: the paper's ambiguities): STANLEY's ambiguous steps, one switch at
+# a time, against the matrix's own paper-reading runs. Variants train exactly as `train` does.
 
 
-def ablation_dirs():
-    """Every variant run, and the paper-reading runs they are compared with."""
-    if not ABLATION_SPEC:
-        return []
-    paper = [
-        RUN_DIR.format(dataset=ABLATION_SPEC["dataset"], sampler=ABLATION_SPEC["sampler"], seed=seed)
-        for seed in ABLATION_SPEC["seeds"]
-    ]
-    return paper + [ABLATION_DIR.format(variant=v, seed=s) for v, runs in ABLATION.items() for s in runs]
+use rule run_config as run_config_ablation with:
+    output:
+        f"{ABLATION_DIR}/run.yaml",
+    log:
+        in_results("logs/run_config/ablation/{variant}/seed{seed}.log"),
+    wildcard_constraints:
+        variant="[a-z_]+=[a-z0-9.]+",
+    params:
+        text=lambda w: run_yaml(ablation_run(w)),
 
 
 use rule train as train_ablation with:
+    input:
+        unpack(
+            lambda w: {
+                "config": f"{ABLATION_DIR}/run.yaml".format(**w),
+                **run_inputs(ABLATION_SPEC["dataset"], ablation_run(w)),
+            }
+        ),
     output:
-        metrics=ABLATION_DIR + "/metrics.csv",
-        eval=ABLATION_DIR + "/eval.csv",
-        samples=ABLATION_DIR + "/samples.npz",
-        provenance=ABLATION_DIR + "/provenance.json",
-    params:
-        run=lambda w: yaml.safe_dump(ABLATION[w.variant][int(w.seed)], sort_keys=True),
-        dir=ABLATION_DIR,
+        metrics=f"{ABLATION_DIR}/metrics.csv",
+        eval=f"{ABLATION_DIR}/eval.csv",
+        samples=f"{ABLATION_DIR}/samples.npz",
+        provenance=f"{ABLATION_DIR}/provenance.json",
+    log:
+        in_results("logs/ablation/{variant}/seed{seed}.log"),
+    benchmark:
+        in_results("benchmarks/ablation/{variant}/seed{seed}.tsv")
     wildcard_constraints:
         variant="[a-z_]+=[a-z0-9.]+",
     resources:
         gpu=lambda w: 1 if uses_gpu(ABLATION_SPEC["dataset"]) else 0,
-    log:
-        RESULTS + "/logs/ablation/{variant}/seed{seed}.log",
 
 
 rule ablation_tables:
     input:
         expand("{run}/metrics.csv", run=ablation_dirs()),
     output:
-        eval=RESULTS + "/tables/ablation/eval.csv",
-        metrics=RESULTS + "/tables/ablation/metrics.csv",
+        eval=in_results("tables/ablation/eval.csv"),
+        metrics=in_results("tables/ablation/metrics.csv"),
+    log:
+        in_results("logs/tables/ablation.log"),
+    conda:
+        ENVIRONMENT
     params:
         runs=ablation_dirs(),
+        out=parent("eval"),
     shell:
-        "stanley tables --runs {params.runs} --out {RESULTS}/tables/ablation"
+        "stanley tables --runs {params.runs:q} --out {params.out:q} > {log:q} 2>&1"
+
+
+rule ablation_figure:
+    input:
+        table=in_results("tables/ablation/eval.csv"),
+        code=FIGURE_CODE,
+    output:
+        report(
+            in_results("figures/ablation.png"),
+            caption="../report/ablation.rst",
+            category="Ambiguity ablation",
+        ),
+    log:
+        in_results("logs/figures/ablation.log"),
+    conda:
+        ENVIRONMENT
+    shell:
+        "stanley figure ablation --inputs {input.table:q} --out {output:q} > {log:q} 2>&1"

@@ -4,21 +4,17 @@
 rule claims:
     input:
         rules.tables.output,
-        DIAG_DIR + "/verdicts.csv",
+        f"{DIAG_DIR}/verdicts.csv",
         ledger="stanley/claims.yaml",
     output:
-        RESULTS + "/tables/claims.csv",
+        in_results("tables/claims.csv"),
+    log:
+        in_results("logs/tables/claims.log"),
+    conda:
+        ENVIRONMENT
     params:
+        results=lambda w, output: os.path.dirname(os.path.dirname(output[0])),
         scale=config.get("scale", "paper"),
     shell:
-        "stanley claims --results {RESULTS} --scale {params.scale} --out {output} > /dev/null"
-
-
-rule ablation_figure:
-    input:
-        table=RESULTS + "/tables/ablation/eval.csv",
-        code=FIGURE_CODE,
-    output:
-        RESULTS + "/figures/ablation.png",
-    shell:
-        "stanley figure ablation --inputs {input.table} --out {output}"
+        "stanley claims --results {params.results:q} --scale {params.scale:q} --out {output:q} "
+        "> {log:q} 2>&1"

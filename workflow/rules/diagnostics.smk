@@ -1,61 +1,24 @@
 # Theorem 1 diagnostics (drift, small set, geometric rate, mixing) on the toy targets, and
-# uniformity in theta on the rings training runs. Rules only call `stanley diagnose`; the
-# library turns the `diagnostics` config block into each command line
-# (stanley.diagnostics.suite.argv), so the workflow and `suite.run` issue the same commands.
-# One job per (diagnostic, target): every sampler of a target runs in it, which keeps the
-# number of Python start-ups (torch import) small.
-import shlex
-
-from snakemake.exceptions import WorkflowError
-
-from stanley.diagnostics import suite as diagnostics_suite
-from stanley.errors import ConfigError
-
-DIAG_RESULTS = config.get("results", "results")
-DIAG_DIR = f"{DIAG_RESULTS}/diagnostics"
-DIAG_FIGURES = f"{DIAG_RESULTS}/figures"
-DIAG_CODE = "stanley/diagnostics/figures.py"
-DIAG_RUN_DIR = globals().get("RUN_DIR", f"{DIAG_RESULTS}/runs/{{dataset}}/{{sampler}}/seed{{seed}}")
-
-try:
-    DIAGNOSTICS = diagnostics_suite.check(config.get("diagnostics"))
-except ConfigError as error:
-    raise WorkflowError(f"invalid diagnostics config: {error}")
-
-DIAG_TARGETS = list(DIAGNOSTICS["targets"])
-
-
-def diagnostics_runs():
-    """{sampler: run dir} of the training runs the uniformity check reads (those in the matrix)."""
-    u = DIAGNOSTICS["uniformity"]
-    if u is None or u["dataset"] not in config.get("datasets", []) or u["seed"] not in config.get("seeds", []):
-        return {}
-    return {
-        s: DIAG_RUN_DIR.format(dataset=u["dataset"], sampler=s, seed=u["seed"])
-        for s in u["samplers"]
-        if s in config.get("samplers", [])
-    }
-
-
-def diagnostics_tables(kind):
-    return expand(f"{DIAG_DIR}/{{kind}}/{{target}}.csv", kind=kind, target=DIAG_TARGETS)
+# uniformity in theta on the rings training runs. Rules only call `stanley diagnose` with the
+# arguments the library builds (common.smk). One job per (diagnostic, target): every sampler of
+# a target runs in it, which keeps the number of Python start-ups (torch import) small.
 
 
 rule diagnose:
     output:
         f"{DIAG_DIR}/{{diag_kind}}/{{diag_target}}.csv",
-    wildcard_constraints:
-        diag_kind="|".join(diagnostics_suite.KINDS),
-        diag_target="|".join(DIAG_TARGETS),
-    params:
-        args=lambda w, output: shlex.join(
-            diagnostics_suite.argv(DIAGNOSTICS, w.diag_kind, w.diag_target, output[0], threads=1)
-        ),
-    threads: 1
     log:
-        f"{DIAG_RESULTS}/logs/diagnostics/{{diag_kind}}/{{diag_target}}.log",
+        in_results("logs/diagnostics/{diag_kind}/{diag_target}.log"),
+    wildcard_constraints:
+        diag_kind=one_of(diagnostics_suite.KINDS),
+        diag_target=one_of(DIAG_TARGETS),
+    conda:
+        ENVIRONMENT
+    threads: 1
+    params:
+        args=diagnose_args,
     shell:
-        "stanley {params.args} > {log} 2>&1"
+        "stanley {params.args} > {log:q} 2>&1"
 
 
 rule diagnose_uniformity:
@@ -64,17 +27,15 @@ rule diagnose_uniformity:
         lambda w: f"{diagnostics_runs()[w.diag_sampler]}/samples.npz",
     output:
         f"{DIAG_DIR}/uniformity/{{diag_sampler}}.csv",
-    params:
-        args=lambda w, output: shlex.join(
-            diagnostics_suite.uniformity_argv(
-                DIAGNOSTICS, diagnostics_runs()[w.diag_sampler], output[0], label=w.diag_sampler, threads=1
-            )
-        ),
-    threads: 1
     log:
-        f"{DIAG_RESULTS}/logs/diagnostics/uniformity/{{diag_sampler}}.log",
+        in_results("logs/diagnostics/uniformity/{diag_sampler}.log"),
+    conda:
+        ENVIRONMENT
+    threads: 1
+    params:
+        args=uniformity_args,
     shell:
-        "stanley {params.args} > {log} 2>&1"
+        "stanley {params.args} > {log:q} 2>&1"
 
 
 rule diagnostics_verdicts:
@@ -85,43 +46,59 @@ rule diagnostics_verdicts:
         mixing=diagnostics_tables("mixing"),
     output:
         f"{DIAG_DIR}/verdicts.csv",
+    log:
+        in_results("logs/diagnostics/verdicts.log"),
+    conda:
+        ENVIRONMENT
     shell:
-        "stanley diagnose summarise --drift {input.drift} --minorisation {input.minorisation} "
-        "--rate {input.rate} --mixing {input.mixing} --out {output}"
+        "stanley diagnose summarise --drift {input.drift:q} --minorisation {input.minorisation:q} "
+        "--rate {input.rate:q} --mixing {input.mixing:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule diagnostics_uniformity_verdicts:
     input:
-        expand(f"{DIAG_DIR}/uniformity/{{sampler}}.csv", sampler=list(diagnostics_runs())),
+        uniformity_tables(),
     output:
         f"{DIAG_DIR}/uniformity_verdicts.csv",
+    log:
+        in_results("logs/diagnostics/uniformity_verdicts.log"),
+    conda:
+        ENVIRONMENT
     shell:
-        "stanley diagnose summarise --uniformity {input} --out {output}"
+        "stanley diagnose summarise --uniformity {input:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule diagnostics_figure:
     input:
-        tables=lambda w: (
-            expand(f"{DIAG_DIR}/uniformity/{{sampler}}.csv", sampler=list(diagnostics_runs()))
-            if w.diag_plot == "uniformity"
-            else diagnostics_tables(w.diag_plot)
-        ),
+        tables=diagnostics_plot_inputs,
         code=DIAG_CODE,
     output:
-        f"{DIAG_FIGURES}/diagnostics_{{diag_plot}}.png",
+        report(
+            in_results("figures/diagnostics_{diag_plot}.png"),
+            caption="../report/diagnostics.rst",
+            category="Theorem 1 diagnostics",
+        ),
+    log:
+        in_results("logs/figures/diagnostics_{diag_plot}.log"),
     wildcard_constraints:
         diag_plot="drift|rate|uniformity",
+    conda:
+        ENVIRONMENT
     shell:
-        "stanley diagnose plot {wildcards.diag_plot} --inputs {input.tables} --out {output}"
+        "stanley diagnose plot {wildcards.diag_plot} --inputs {input.tables:q} --out {output:q} "
+        "> {log:q} 2>&1"
 
 
 rule diagnostics:
     input:
         f"{DIAG_DIR}/verdicts.csv",
-        f"{DIAG_FIGURES}/diagnostics_drift.png",
-        f"{DIAG_FIGURES}/diagnostics_rate.png",
+        in_results("figures/diagnostics_drift.png"),
+        in_results("figures/diagnostics_rate.png"),
         (
-            [f"{DIAG_DIR}/uniformity_verdicts.csv", f"{DIAG_FIGURES}/diagnostics_uniformity.png"]
+            [
+                f"{DIAG_DIR}/uniformity_verdicts.csv",
+                in_results("figures/diagnostics_uniformity.png"),
+            ]
             if diagnostics_runs()
             else []
         ),

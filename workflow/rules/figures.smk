@@ -1,77 +1,79 @@
 # Figures read tables only (showyourwork's split): restyling a figure never retrains.
 # Each figure depends on the plotting code, so editing stanley/figures.py redraws it.
-FIGURE_CODE = "stanley/figures.py"
-
-
-PAPER_CURVES = "stanley/reference/paper_fid_curves.csv"  # the authors' FID logs, drawn dashed
-
-
-def first_seed_runs(dataset):
-    return seed_runs(dataset)
+# report(): `snakemake --report report.zip` gathers the figures with their captions
+# (workflow/report/*.rst) beside the suite's own HTML report.
 
 
 rule fig1:
     input:
-        samples=expand("{run}/samples.npz", run=first_seed_runs("rings")),
+        samples=expand("{run}/samples.npz", run=seed_runs("rings")),
         code=FIGURE_CODE,
     output:
-        RESULTS + "/figures/fig1.png",
+        report(
+            in_results("figures/fig1.png"),
+            caption="../report/fig1.rst",
+            category="Paper figures",
+        ),
+    log:
+        in_results("logs/figures/fig1.log"),
+    conda:
+        ENVIRONMENT
     shell:
-        "stanley figure fig1 --inputs {input.samples} --out {output}"
+        "stanley figure fig1 --inputs {input.samples:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig1_density:
     input:
-        samples=expand("{run}/samples.npz", run=first_seed_runs("rings")),
+        samples=expand("{run}/samples.npz", run=seed_runs("rings")),
         code=FIGURE_CODE,
     output:
-        RESULTS + "/figures/fig1_density.png",
+        report(
+            in_results("figures/fig1_density.png"),
+            caption="../report/fig1_density.rst",
+            category="Paper figures",
+        ),
+    log:
+        in_results("logs/figures/fig1_density.log"),
+    conda:
+        ENVIRONMENT
     shell:
-        "stanley figure fig1_density --inputs {input.samples} --out {output}"
+        "stanley figure fig1_density --inputs {input.samples:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule toy_metrics:
     input:
-        table=RESULTS + "/tables/eval.csv",
+        table=in_results("tables/eval.csv"),
         code=FIGURE_CODE,
     output:
-        RESULTS + "/figures/toy_metrics.png",
+        report(
+            in_results("figures/toy_metrics.png"),
+            caption="../report/toy_metrics.rst",
+            category="Toy metrics",
+        ),
+    log:
+        in_results("logs/figures/toy_metrics.log"),
+    conda:
+        ENVIRONMENT
     shell:
-        "stanley figure toy_metrics --inputs {input.table} --out {output}"
+        "stanley figure toy_metrics --inputs {input.table:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule training_curves:
     input:
-        table=RESULTS + "/tables/metrics.csv",
+        table=in_results("tables/metrics.csv"),
         code=FIGURE_CODE,
     output:
-        RESULTS + "/figures/training.png",
+        report(
+            in_results("figures/training.png"),
+            caption="../report/training.rst",
+            category="Toy metrics",
+        ),
+    log:
+        in_results("logs/figures/training.log"),
+    conda:
+        ENVIRONMENT
     shell:
-        "stanley figure training --inputs {input.table} --out {output}"
-
-
-# Figures 2-5: the paper's image figures, each from the data set(s) the config's `figures` names
-# (the paper's by default; the smoke config draws them all from the stand-in shapes set).
-IMAGE_FIGURES = {"fig2": ["flowers102"], "fig3": ["cifar10"], "fig4": ["flowers102", "cifar10"],
-                 "fig5": ["celeba"], **(config.get("figures") or {})}
-GRID_SAMPLERS = {"fig2": ["langevin", "stanley"], "fig3": None}  # Figure 3: every sampler
-
-
-def fid_on(dataset):
-    return all(run["fid"]["every"] for (d, _, _), run in RUNS.items() if d == dataset)
-
-
-def image_figure_drawn(name):
-    datasets = IMAGE_FIGURES[name]
-    return bool(datasets) and all(d in IMAGE_DATASETS and (name in GRID_SAMPLERS or fid_on(d)) for d in datasets)
-
-
-def grid_runs(name):
-    return [run for d in IMAGE_FIGURES[name] for run in seed_runs(d, GRID_SAMPLERS[name])]
-
-
-def curve_runs(name):
-    return [run for d in IMAGE_FIGURES[name] for run in run_dirs(d)]
+        "stanley figure training --inputs {input.table:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig2:
@@ -79,9 +81,17 @@ rule fig2:
         samples=expand("{run}/samples.npz", run=grid_runs("fig2")),
         code=FIGURE_CODE,
     output:
-        RESULTS + "/figures/fig2.png",
+        report(
+            in_results("figures/fig2.png"),
+            caption="../report/fig2.rst",
+            category="Paper figures",
+        ),
+    log:
+        in_results("logs/figures/fig2.log"),
+    conda:
+        ENVIRONMENT
     shell:
-        "stanley figure fig2 --inputs {input.samples} --out {output}"
+        "stanley figure fig2 --inputs {input.samples:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig3:
@@ -89,9 +99,17 @@ rule fig3:
         samples=expand("{run}/samples.npz", run=grid_runs("fig3")),
         code=FIGURE_CODE,
     output:
-        RESULTS + "/figures/fig3.png",
+        report(
+            in_results("figures/fig3.png"),
+            caption="../report/fig3.rst",
+            category="Paper figures",
+        ),
+    log:
+        in_results("logs/figures/fig3.log"),
+    conda:
+        ENVIRONMENT
     shell:
-        "stanley figure fig3 --inputs {input.samples} --out {output}"
+        "stanley figure fig3 --inputs {input.samples:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig4:
@@ -100,11 +118,19 @@ rule fig4:
         paper=PAPER_CURVES,
         code=FIGURE_CODE,
     output:
-        RESULTS + "/figures/fig4.png",
+        report(
+            in_results("figures/fig4.png"),
+            caption="../report/fig4.rst",
+            category="Paper figures",
+        ),
+    log:
+        in_results("logs/figures/fig4.log"),
+    conda:
+        ENVIRONMENT
     params:
         tables=expand("{run}/fid.csv", run=curve_runs("fig4")),
     shell:
-        "stanley figure fig4 --inputs {params.tables} {input.paper} --out {output}"
+        "stanley figure fig4 --inputs {params.tables:q} {input.paper:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig5:
@@ -113,18 +139,19 @@ rule fig5:
         paper=PAPER_CURVES,
         code=FIGURE_CODE,
     output:
-        RESULTS + "/figures/fig5.png",
+        report(
+            in_results("figures/fig5.png"),
+            caption="../report/fig5.rst",
+            category="Paper figures",
+        ),
+    log:
+        in_results("logs/figures/fig5.log"),
+    conda:
+        ENVIRONMENT
     params:
         tables=expand("{run}/fid.csv", run=curve_runs("fig5")),
     shell:
-        "stanley figure fig5 --inputs {params.tables} {input.paper} --out {output}"
-
-
-def fig6_inputs(wildcards):
-    """STANLEY against Langevin, as in the paper (the first seed); else whatever two were run."""
-    seed = min(config["seeds"])
-    shown = [s for s in ("stanley", "langevin") if s in inpainting_samplers()] or inpainting_samplers()[:2]
-    return [INPAINT_DIR.format(dataset=INPAINTING["dataset"], sampler=s, seed=seed) + "/inpainting.npz" for s in shown]
+        "stanley figure fig5 --inputs {params.tables:q} {input.paper:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig6:
@@ -132,14 +159,17 @@ rule fig6:
         npz=fig6_inputs,
         code=FIGURE_CODE,
     output:
-        RESULTS + "/figures/fig6.png",
+        report(
+            in_results("figures/fig6.png"),
+            caption="../report/fig6.rst",
+            category="Paper figures",
+        ),
+    log:
+        in_results("logs/figures/fig6.log"),
+    conda:
+        ENVIRONMENT
     shell:
-        "stanley figure fig6 --inputs {input.npz} --out {output}"
-
-
-def image_figures():
-    drawn = [RESULTS + f"/figures/{name}.png" for name in IMAGE_FIGURES if image_figure_drawn(name)]
-    return drawn + ([RESULTS + "/figures/fig6.png"] if inpainting_samplers() else [])
+        "stanley figure fig6 --inputs {input.npz:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule figures:

@@ -1,4 +1,5 @@
 # The self-contained HTML report, rendered from results/ through the package's templates (stanley/templates/).
+# (`snakemake --report report.zip` is Snakemake's own archive of the figures and captions.)
 
 
 rule report:
@@ -7,9 +8,9 @@ rule report:
         rules.tables.output,
         expand("{dir}/inpainting.csv", dir=inpainting_dirs()),
         rules.diagnostics.input,
-        rules.claims.output,
         rules.ablation_figure.output if ABLATION_SPEC else [],
-        expand(RESULTS + "/figures/study_{study}.png", study=STUDIES),
+        expand(in_results("figures/study_{study}.png"), study=STUDIES),
+        claims=rules.claims.output[0],  # RESULTS/tables/claims.csv
         diagnostics="stanley/templates/diagnostics.html.j2",
         studies="stanley/templates/studies.html.j2",
         templates="stanley/templates/index.html.j2",
@@ -17,8 +18,14 @@ rule report:
         paper=PAPER_CURVES,
         beyond=BEYOND_PAPER,
     output:
-        RESULTS + "/report/index.html",
+        in_results("report/index.html"),
+    log:
+        in_results("logs/report.log"),
+    conda:
+        ENVIRONMENT
     params:
+        results=lambda w, input: os.path.dirname(os.path.dirname(input.claims)),
         scale=config.get("scale", "paper"),
     shell:
-        "stanley report --results {RESULTS} --out {output} --scale {params.scale}"
+        "stanley report --results {params.results:q} --out {output:q} "
+        "--scale {params.scale:q} > {log:q} 2>&1"

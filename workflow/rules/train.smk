@@ -1,45 +1,43 @@
 # One training job per (dataset, sampler, seed). Checkpoints live inside the run directory but
-# are not declared outputs: a killed job rerun resumes from them (docs/architecture.md, section 5).
+# are not declared outputs: a killed job rerun resumes from them (docs: checkpoints and resume).
 # An image run also writes model.pt and (FID on) fid.csv beside the declared outputs; metrics.csv,
 # written last, marks the run complete, so rules that read those files take it as their input.
+# The run config goes to run.yaml in a job of its own, so that a training job's command stays
+# one line (-p) and a changed config reruns the run (the file changes, then the run).
 
 
-def run_inputs(dataset, run):
-    """An image run needs its data set checked, its FID reference statistics and, for the real
-    FID, the Inception weights (ancient: a re-downloaded file never retrains anything)."""
-    if dataset not in IMAGE_DATASETS:
-        return {}
-    inputs = {"data": data_stamp(dataset)} if dataset in DOWNLOADABLE else {}
-    if run["fid"]["every"]:
-        inputs["reference"] = run["fid"]["reference"]
-        if not run["fid"]["proxy"]:
-            inputs["inception"] = ancient(inception_file(run))
-    return inputs
-
-
-def train_inputs(wildcards):
-    dataset = getattr(wildcards, "dataset", None)
-    return run_inputs(dataset, run_config(wildcards)) if dataset in IMAGE_DATASETS else {}
+rule run_config:
+    output:
+        f"{RUN_DIR}/run.yaml",
+    log:
+        in_results("logs/run_config/{dataset}/{sampler}/seed{seed}.log"),
+    localrule: True
+    params:
+        text=lambda w: run_yaml(run_config(w)),
+    run:
+        write_config(output[0], params.text, log[0])
 
 
 rule train:
     input:
         unpack(train_inputs),
     output:
-        metrics=RUN_DIR + "/metrics.csv",
-        eval=RUN_DIR + "/eval.csv",
-        samples=RUN_DIR + "/samples.npz",
-        provenance=RUN_DIR + "/provenance.json",
-    params:
-        run=lambda w: yaml.safe_dump(run_config(w), sort_keys=True),
-        dir=RUN_DIR,
-        slot=slot_prefix,
+        metrics=f"{RUN_DIR}/metrics.csv",
+        eval=f"{RUN_DIR}/eval.csv",
+        samples=f"{RUN_DIR}/samples.npz",
+        provenance=f"{RUN_DIR}/provenance.json",
+    log:
+        in_results("logs/train/{dataset}/{sampler}/seed{seed}.log"),
+    benchmark:
+        in_results("benchmarks/train/{dataset}/{sampler}/seed{seed}.tsv")
+    conda:
+        ENVIRONMENT
+    threads: 1
     resources:
         gpu=lambda w: 1 if uses_gpu(w.dataset) else 0,
-    threads: 1
-    log:
-        RESULTS + "/logs/train/{dataset}/{sampler}/seed{seed}.log",
+    params:
+        dir=parent("metrics"),
+        slot=slot_prefix,
     shell:
-        "mkdir -p {params.dir} && printf '%s' {params.run:q} > {params.dir}/run.yaml && "
-        "{params.slot}stanley train --config {params.dir}/run.yaml --out {params.dir} --threads {threads} "
-        "> {log} 2>&1"
+        "{params.slot}stanley train --config {input.config:q} --out {params.dir:q} "
+        "--threads {threads} > {log:q} 2>&1"
