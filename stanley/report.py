@@ -4,6 +4,8 @@ into one self-contained file (images and CSV downloads embedded as data URIs).""
 from __future__ import annotations
 
 import base64
+import html
+import math
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -11,7 +13,7 @@ import jinja2
 import pandas as pd
 import yaml
 
-from .figures import LABELS, sampler_order
+from .figures import display, sampler_order
 from .io import write_text
 from .provenance import git_commit, now
 
@@ -34,42 +36,160 @@ def table_link(path: Path) -> Optional[str]:
     return data_uri(path, "text/csv") if path.is_file() else None
 
 
+# --------------------------------------------------------------------------- numbers
+
+DIGITS = {
+    # quantity: ("sig", n) significant figures or ("dec", n) decimals. Chosen per quantity: what
+    # a reader can compare, not what the float holds. Bounded quantities get fixed decimals.
+    "fid": ("sig", 3), "kl": ("sig", 3), "sliced_w2": ("sig", 3), "tv": ("dec", 3), "mse": ("sig", 3),
+    "grad_norm": ("sig", 3), "energy_diff": ("sig", 3), "gamma": ("sig", 3), "movement": ("sig", 2),
+    "acceptance": ("dec", 2), "seconds": ("sig", 2), "hours": ("sig", 2), "p": ("sig", 2),
+    "mu": ("dec", 3), "rho": ("dec", 4), "log": ("sig", 3), "ess": ("dec", 0), "rhat": ("dec", 2),
+    "bias": ("sig", 2), "radius": ("sig", 3), "setting": ("sig", 4), "value": ("sig", 3),
+}
+"""Quantities a column name maps to (``quantity_of``); anything else is a "value"."""
+SMALL, LARGE = 1e-3, 1e6  # outside these magnitudes: a × 10ⁿ (never 1.06e+03)
+MISSING = "\u2014"  # an em dash; its reason goes in the cell's title (``Blank``)
+SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+
+
+class Blank(str):
+    """A missing value as shown (an em dash) that carries why it is missing; ``html_table`` puts
+    the reason in the cell's title, so a hover says it."""
+
+    def __new__(cls, why: str) -> "Blank":
+        blank = super().__new__(cls, MISSING)
+        blank.why = why
+        return blank
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def _exponent(value: float) -> int:
+    return math.floor(math.log10(abs(value)))
+
+
+def _decimals(value: float, quantity: str) -> int:
+    """Decimal places (negative: rounding to tens, hundreds...) for ``value`` as ``quantity``."""
+    kind, n = DIGITS.get(quantity, DIGITS["value"])
+    if kind == "dec" or value == 0:
+        return n if kind == "dec" else 0
+    return n - 1 - _exponent(value)
+
+
+def _fixed(value: float, decimals: int, sign: bool = False) -> str:
+    text = f"{round(value, decimals):{'+' if sign else ''},.{max(decimals, 0)}f}"
+    return text.replace("-", "\u2212")
+
+
+def _scientific(value: float, quantity: str, sign: bool = False) -> str:
+    exponent = _exponent(value)
+    kind, n = DIGITS.get(quantity, DIGITS["value"])
+    mantissa = f"{value / 10 ** exponent:{'+' if sign else ''}.{max(n - 1, 0) if kind == 'sig' else 1}f}"
+    return f"{mantissa.replace('-', chr(0x2212))} \u00d7 10{str(exponent).translate(SUPERSCRIPT)}"
+
+
+def number(value: Any, quantity: str = "value", sign: bool = False, why: str = "no value") -> str:
+    """One number as the report shows it: the quantity's significant figures or decimals,
+    thousands separated, a true minus sign, ∞ for infinities, a × 10ⁿ outside [10⁻³, 10⁶),
+    and an em dash (a ``Blank`` saying ``why``) where there is no number."""
+    if _missing(value):
+        return Blank(why)
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    if math.isinf(value):
+        return ("+" if sign else "") + "\u221e" if value > 0 else "\u2212\u221e"
+    kind, _ = DIGITS.get(quantity, DIGITS["value"])
+    if value != 0 and kind == "sig" and not SMALL <= abs(value) < LARGE:
+        return _scientific(value, quantity, sign)
+    text = _fixed(value, _decimals(value, quantity), sign)
+    if value != 0 and float(text.replace(",", "").replace("\u2212", "-")) == 0:
+        return _scientific(value, quantity, sign)  # 3e-05 at 3 decimals: never a bare 0.000
+    return text
+
+
+def plus_minus(mean: Any, sd: Any, quantity: str = "value") -> str:
+    """'mean ± sd', the sd to the same decimal place as the mean (so "0.292 ± 0.004", not
+    "0.292 ± 0.00412"); the sd left out where it is missing (one seed); a ``Blank`` for a
+    missing mean. An sd too small to show at that place is written "< 0.001"."""
+    if _missing(mean):
+        return Blank("not measured")
+    shown = number(mean, quantity)
+    if _missing(sd) or "\u00d7" in shown or math.isinf(float(mean)):
+        return shown
+    decimals = _decimals(float(mean), quantity)
+    if 0 < sd < 0.5 * 10 ** -decimals:
+        return f"{shown} \u00b1 < {_fixed(10 ** -decimals, decimals)}"
+    return f"{shown} \u00b1 {_fixed(float(sd), decimals)}"
+
+
+def mean_sd_of(values: pd.Series, quantity: str = "value") -> str:
+    """'mean ± sd (n=k)' over the non-missing ``values`` (seeds); a ``Blank`` when none."""
+    values = values.dropna()
+    if not len(values):
+        return Blank("no run measured it")
+    return f"{plus_minus(values.mean(), values.std(ddof=1), quantity)} (n={len(values)})"
+
+
+def quantity_of(column: str) -> str:
+    """The ``DIGITS`` quantity a table column holds, read from its name."""
+    name = column.lower()
+    for key, quantity in (("fid", "fid"), ("sliced", "sliced_w2"), ("kl", "kl"), ("tv", "tv"), ("mse", "mse"),
+                          ("grad", "grad_norm"), ("energy", "energy_diff"), ("gamma", "gamma"),
+                          ("movement", "movement"), ("accept", "acceptance")):
+        if key in name:
+            return quantity
+    return "seconds" if name.endswith("_s") or name.endswith("(s)") else "value"
+
+
+def html_table(frame: pd.DataFrame, formats: Optional[Dict[str, str]] = None, classes: Optional[Dict[str, str]] = None) -> str:
+    """A table as HTML: every cell escaped, numbers through :func:`number` (``formats`` maps a
+    column to its quantity, else :func:`quantity_of`), missing values as an em dash with their
+    reason on hover, ``classes`` giving a column's cells a CSS class (e.g. "hash" to wrap)."""
+    formats, classes = formats or {}, classes or {}
+
+    def cell(column: str, value: Any) -> str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) or _missing(value):
+            value = (f"{value:,}" if isinstance(value, int) and column not in formats
+                     else number(value, formats.get(column, quantity_of(column)), why="no value"))
+        title = f' title="{html.escape(value.why)}"' if isinstance(value, Blank) else ""
+        css = f' class="{classes[column]}"' if column in classes else (' class="blank"' if title else "")
+        return f"<td{css}{title}>{html.escape(str(value))}</td>"
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = "".join("<tr>" + "".join(cell(c, v) for c, v in zip(frame.columns, row)) + "</tr>\n"
+                   for row in frame.astype(object).itertuples(index=False))
+    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>"
+
+
 def mean_sd(frame: pd.DataFrame, columns: List[str]) -> pd.DataFrame:
-    """One row per sampler: 'mean +- sd (n)' per column, over seeds."""
+    """One row per sampler: 'mean ± sd (n)' per column, over seeds."""
     rows = []
     for sampler in sampler_order(list(frame["sampler"].unique())):
         part = frame[frame["sampler"] == sampler]
-        row = {"sampler": LABELS.get(sampler, sampler)}
+        row = {"sampler": display(sampler)}
         for column in columns:
-            row[column] = _mean_sd(part[column])
+            row[column] = mean_sd_of(part[column], quantity_of(column))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+TOY_COLUMNS = {"kl": "KL(target || model)", "tv": "total variation", "sliced_w2": "sliced W2"}
+
+
 def toy_summary(eval_table: pd.DataFrame) -> List[Dict[str, Any]]:
-    """Toy metrics early in training and at the end, mean +- sd over seeds."""
-    columns = ["kl", "tv", "sliced_w2"]
+    """Toy metrics early in training and at the end, mean ± sd over seeds."""
+    columns = list(TOY_COLUMNS)
     iterations = sorted(eval_table["iteration"].unique())
     picks = [("early", iterations[1] if len(iterations) > 1 else iterations[0]), ("final", iterations[-1])]
     return [
         {"label": f"{label} (iteration {int(it):,})",
-         "html": mean_sd(eval_table[eval_table["iteration"] == it], columns).to_html(index=False, border=0)}
+         "html": html_table(mean_sd(eval_table[eval_table["iteration"] == it], columns).rename(columns=TOY_COLUMNS))}
         for label, it in picks
     ]
-
-
-def _plus_minus(mean: float, sd: float, digits: str = ".3g") -> str:
-    """'mean ± sd', the sd left out where it is NaN (one seed); '' for a missing mean."""
-    if pd.isna(mean):
-        return ""
-    return f"{mean:{digits}}" + ("" if pd.isna(sd) else f" ± {sd:{digits}}")
-
-
-def _mean_sd(values: pd.Series) -> str:
-    values = values.dropna()
-    if not len(values):
-        return "n/a"
-    return f"{_plus_minus(values.mean(), values.std(ddof=1))} (n={len(values)})"
 
 
 def fid_summary(fid_table: pd.DataFrame, paper: Optional[pd.DataFrame] = None,
@@ -95,13 +215,14 @@ def fid_summary(fid_table: pd.DataFrame, paper: Optional[pd.DataFrame] = None,
             runs = mine[mine["sampler"] == sampler]
             theirs = paper_last.loc[(dataset, sampler)] if (dataset, sampler) in paper_last.index else None
             rows.append({
-                "dataset": dataset, "sampler": LABELS.get(sampler, sampler),
-                "final FID, this suite (mean ± sd over seeds)": _mean_sd(runs["fid"]) if len(runs) else "not run",
-                "protocol": "/".join(sorted(set(runs["protocol"]))) if len(runs) else "",
-                "at iteration": f"{int(runs['iteration'].max()):,}" if len(runs) else "",
-                "runs diverged": diverged.get((dataset, sampler), 0) if len(runs) else "",
-                "paper (authors' logs, Inception)": f"{theirs['fid']:.3g}" if theirs is not None else "",
-                "paper at iteration": f"{int(theirs['iteration']):,}" if theirs is not None else "",
+                "data set": display(dataset), "sampler": display(sampler),
+                "final FID, this suite (mean ± sd over seeds)": mean_sd_of(runs["fid"], "fid") if len(runs) else "not run",
+                "protocol": "/".join(sorted(set(runs["protocol"]))) if len(runs) else Blank("not run"),
+                "at iteration": int(runs["iteration"].max()) if len(runs) else Blank("not run"),
+                "runs diverged": diverged.get((dataset, sampler), 0) if len(runs) else Blank("not run"),
+                "paper (authors' logs, Inception)": number(theirs["fid"], "fid") if theirs is not None
+                else Blank("not in the authors' logs"),
+                "paper at iteration": int(theirs["iteration"]) if theirs is not None else Blank("not in the authors' logs"),
             })
     return pd.DataFrame(rows)
 
@@ -120,12 +241,12 @@ def inpainting_summary(tables: List[Path]) -> Optional[Dict[str, Any]]:
         mine = per_run[per_run["dataset"] == dataset]
         for sampler in image_order(list(mine["sampler"].unique())):
             part = mine[mine["sampler"] == sampler]
-            rows.append({"dataset": dataset, "sampler": LABELS.get(sampler, sampler),
-                         "masked-region MSE (mean ± sd over seeds)": _mean_sd(part["mse"]),
+            rows.append({"data set": display(dataset), "sampler": display(sampler),
+                         "masked-region MSE (mean ± sd over seeds)": mean_sd_of(part["mse"], "mse"),
                          "test images": int(part["images"].iloc[0]), "mask side (px)": int(part["mask_side"].iloc[0]),
                          "sampler steps": int(part["steps"].iloc[0])})
-    return {"html": pd.DataFrame(rows).to_html(index=False, border=0),
-            "datasets": list(dict.fromkeys(per_run["dataset"]))}
+    return {"html": html_table(pd.DataFrame(rows)),
+            "datasets": [display(d) for d in dict.fromkeys(per_run["dataset"])]}
 
 
 IMAGE_FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6")
@@ -147,35 +268,73 @@ def images_context(results: Path, reference: Path) -> Optional[Dict[str, Any]]:
         summary = fid_summary(fid_table, paper, pd.read_csv(provenance_file) if provenance_file.is_file() else None)
         protocols = sorted(set(fid_table["protocol"].dropna()))
         context["fid"] = {
-            "html": summary.to_html(index=False, border=0),
+            "html": html_table(summary),
             "protocols": protocols, "proxy": "proxy" in protocols,
-            "datasets": list(dict.fromkeys(fid_table["dataset"])),
+            "datasets": [display(d) for d in dict.fromkeys(fid_table["dataset"])],
             "download": table_link(fid_file), "paper": reference.is_file(),
         }
     return context
 
 
-PROVENANCE_COLUMNS = ["dataset", "sampler", "seed", "status", "config_hash", "git_commit", "device",
-                      "wall_time_s", "gpu_hours", "slurm_job_id", "finished"]
+PROVENANCE_COLUMNS = {"dataset": "data set", "sampler": "sampler", "seed": "seed", "status": "status",
+                      "config_hash": "config", "git_commit": "commit", "device": "device",
+                      "wall_time_s": "wall time (s)", "gpu_hours": "GPU-hours", "slurm_job_id": "SLURM job",
+                      "finished": "finished (UTC)"}
+"""The jobs table's columns. A column with one value for every job moves into the sentence
+above the table, so the table stays narrow enough for a phone."""
+JOB_KEYS = {"seed", "data.name", "sampler.name"}  # the jobs table's own columns: not repeated as settings
+
+
+def _short(value: Any, length: int) -> str:
+    return str(value)[:length] if not _missing(value) else value
 
 
 def provenance(table: pd.DataFrame) -> Dict[str, Any]:
     config_columns = [c for c in table.columns if c.startswith("config.")]
     varying = [c for c in config_columns if table[c].astype(str).nunique() > 1]
-    constant = {c[len("config."):]: table[c].iloc[0] for c in config_columns if c not in varying}
+    constant = {c[len("config."):]: number(table[c].iloc[0], "setting") for c in config_columns if c not in varying}
     versions = {c[len("version."):]: table[c].iloc[0] for c in table.columns if c.startswith("version.")}
-    shown = [c for c in PROVENANCE_COLUMNS if c in table.columns] + varying
+    jobs = table[[c for c in PROVENANCE_COLUMNS if c in table.columns]].copy()
+    shared = {PROVENANCE_COLUMNS[c]: jobs[c].iloc[0] for c in jobs.columns
+              if c not in ("dataset", "sampler", "seed", "status") and jobs[c].astype(str).nunique() == 1}
+    jobs = jobs.drop(columns=[c for c in jobs.columns if PROVENANCE_COLUMNS[c] in shared])
+    for column, length in (("config_hash", 8), ("git_commit", 8)):
+        if column in jobs:
+            jobs[column] = jobs[column].map(lambda v: _short(v, length))
+    if "finished" in jobs:
+        jobs["finished"] = jobs["finished"].map(lambda v: _short(str(v).replace("T", " "), 16))
+    jobs["dataset"] = jobs["dataset"].map(display)
+    jobs["sampler"] = jobs["sampler"].map(display)
+    # settings that differ between jobs: one row per setting, one column per data set ("per run" where
+    # they differ inside a data set too), so the table grows down, not across
+    settings = []
+    for column in varying:
+        key = column[len("config."):]
+        if key in JOB_KEYS:
+            continue
+        row = {"setting": key}
+        for dataset, part in table.groupby("dataset", sort=False):
+            values = list(dict.fromkeys(number(v, "setting", why="not set") for v in part[column]))
+            row[display(dataset)] = values[0] if len(values) == 1 else "per run: " + ", ".join(values)
+        settings.append(row)
+    shared_text = {name: (f"{value[:12]}" if name in ("commit", "config") else
+                          number(value, "hours" if name == "GPU-hours" else "seconds" if "(s)" in name else "value",
+                                 why="none") if not isinstance(value, str) else value)
+                   for name, value in shared.items()}
     return {
-        "jobs": table[shown].rename(columns=lambda c: c.replace("config.", "")).to_html(index=False, border=0),
+        "jobs": html_table(jobs.rename(columns=PROVENANCE_COLUMNS), formats={"wall time (s)": "seconds"},
+                           classes={"config": "hash", "commit": "hash", "status": "wrap"}),
+        "shared": shared_text,
+        "settings": html_table(pd.DataFrame(settings)) if settings else None,
         "constant": constant,
         "versions": versions,
-        "total_wall_time_h": table["wall_time_s"].sum() / 3600,
-        "total_gpu_hours": table["gpu_hours"].sum(),
+        "total_wall_time_h": number(table["wall_time_s"].sum() / 3600, "hours"),
+        "total_gpu_hours": number(table["gpu_hours"].sum(), "hours"),
     }
 
 
 def ablation_summary(table: pd.DataFrame) -> Dict[str, Any]:
-    """Final toy metrics per reading, mean +- sd over seeds, and each reading's change from the paper's."""
+    """Final toy metrics per reading, mean ± sd over seeds, and each reading's change from the paper's."""
     final = table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
     columns = ["kl", "tv", "sliced_w2"]
     means = final.groupby("variant")[columns].mean()
@@ -187,12 +346,11 @@ def ablation_summary(table: pd.DataFrame) -> Dict[str, Any]:
         row = {"reading": variant, "seeds": int(part["seed"].nunique())}
         for column in columns:
             values = part[column].dropna()
-            sd = f" ± {values.std(ddof=1):.3g}" if len(values) > 1 else ""
             change = ("" if variant == "paper" or "paper" not in means.index
-                      else f" ({means.loc[variant, column] - means.loc['paper', column]:+.3g})")
-            row[column] = f"{values.mean():.3g}{sd}{change}"
+                      else f" ({number(means.loc[variant, column] - means.loc['paper', column], column, sign=True)})")
+            row[TOY_COLUMNS[column]] = f"{plus_minus(values.mean(), values.std(ddof=1), column)}{change}"
         rows.append(row)
-    return {"html": pd.DataFrame(rows).to_html(index=False, border=0), "iteration": int(final["iteration"].max())}
+    return {"html": html_table(pd.DataFrame(rows)), "iteration": int(final["iteration"].max())}
 
 
 PRINTED = {"fid": "paper FID (Inception)", "is": "paper Inception score", "grad_norm": "paper chain-gradient norm",
@@ -215,21 +373,21 @@ def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
         fid_name = "FID (proxy)" if proxy else "FID (Inception)"
         rows = []
         for r in summary.itertuples():
-            row = {"variant": r.variant, "sampler": LABELS.get(r.sampler, r.sampler)}
+            row = {"variant": r.variant, "sampler": display(r.sampler)}
             if spec.get("x"):
                 row[spec["x"]] = r.x
             row["seeds"] = r.seeds
-            row[f"final {fid_name}"] = _plus_minus(r.fid_mean, r.fid_sd, ".4g")
-            row["chain-gradient norm"] = _plus_minus(r.grad_norm_mean, r.grad_norm_sd)
+            row[f"final {fid_name}"] = plus_minus(r.fid_mean, r.fid_sd, "fid")
+            row["chain-gradient norm"] = plus_minus(r.grad_norm_mean, r.grad_norm_sd, "grad_norm")
             row["diverged"] = f"{r.diverged} of {r.seeds}"
             for metric, values in paper[paper["variant"] == r.variant].groupby("metric", sort=False):
-                row[PRINTED.get(metric, f"paper {metric}")] = f"{values['value'].iloc[0]:g}"
+                row[PRINTED.get(metric, f"paper {metric}")] = f"{values['value'].iloc[0]:g}"  # as printed
             rows.append(row)
         iterations = sorted(provenance_table["config.training.iterations"].unique()) if "config.training.iterations" in provenance_table else []
         entries.append({
             "name": spec["name"], "title": spec["title"], "dataset": spec["dataset"],
             "figure": figure(results / "figures" / f"study_{spec['name']}.png"),
-            "table": pd.DataFrame(rows).fillna("").to_html(index=False, border=0),
+            "table": html_table(pd.DataFrame(rows).astype(object).where(lambda f: f.notna(), Blank("not printed"))),
             "proxy": bool(proxy), "iterations": ", ".join(f"{int(i):,}" for i in iterations),
             "source": paper["source"].iloc[0] if len(paper) else "",
             "download": table_link(tables / "metrics.csv"),
@@ -280,16 +438,25 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         toy = eval_table[eval_table["dataset"] == "rings"]
         if len(toy):
             context["toy"] = {"summary": toy_summary(toy), "seeds": int(toy["seed"].nunique()),
-                              "samplers": [LABELS.get(s, s) for s in sampler_order(list(toy["sampler"].unique()))]}
+                              "samplers": [display(s) for s in sampler_order(list(toy["sampler"].unique()))]}
     reference = Path(templates).parent / "reference" / "paper_fid_curves.csv"
     context["paper_notes"] = paper_log_notes(pd.read_csv(reference)) if reference.is_file() else []
     from .claims import checkpoint_table, learning_notes
 
     context["learning_notes"] = learning_notes(results)
     if (tables / "claims.csv").is_file():
-        context["claims"] = pd.read_csv(tables / "claims.csv").astype(object).fillna("").to_dict("records")
+        ledger = pd.read_csv(tables / "claims.csv")
+        ledger["reading"] = ledger["reading"].map(display)
+        context["claims"] = ledger.astype(object).fillna("").to_dict("records")
         described = checkpoint_table(results)
-        context["claim_checkpoints"] = described.to_html(index=False, border=0, float_format="%.3g") if len(described) else None
+        if len(described):
+            for column in ("sampler", "baseline", "reading"):
+                if column in described:
+                    described[column] = described[column].map(display)
+            for column in ("difference", "low", "high"):  # in the units of each row's metric
+                described[column] = [number(v, m, sign=column == "difference")
+                                     for v, m in zip(described[column], described["metric"])]
+        context["claim_checkpoints"] = html_table(described) if len(described) else None
     if (tables / "ablation" / "eval.csv").is_file():
         context["ablation"] = ablation_summary(pd.read_csv(tables / "ablation" / "eval.csv"))
         context["downloads"]["ablation"] = table_link(tables / "ablation" / "eval.csv")
@@ -305,5 +472,5 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
     context["diagnostics"] = report_context(results)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=jinja2.select_autoescape(),
                              undefined=jinja2.StrictUndefined)
-    html = env.get_template("index.html.j2").render(**context)
-    return write_text(out, html)
+    env.filters.update(number=number, display=display)  # the templates' numbers and names: the same owners
+    return write_text(out, env.get_template("index.html.j2").render(**context))

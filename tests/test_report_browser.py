@@ -1,14 +1,13 @@
-"""The report in a real browser: headless Chromium, no console errors, every image loads, not blank.
+"""The report in a real browser: headless Chromium, no console errors, every image loads, not blank,
+no sideways scrolling at a laptop's 1366 px nor at a phone's 375 px.
 
-Chromium is Debian's package, installed here with apt-get when missing (CI runs as root); the
-test skips with the reason when it cannot be had.
+Tests never install system packages: without a ``chromium`` on PATH (Debian's package; the CI
+script installs it) the test skips and says so.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
@@ -21,17 +20,10 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 
 
 def find_chromium() -> str:
-    path = shutil.which("chromium")
-    if path:
-        return path
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("Chromium is missing and apt-get cannot install it here (not root): apt-get install chromium")
-    for command in (["apt-get", "install", "-y", "-qq", "chromium"], ["apt-get", "update", "-qq"],
-                    ["apt-get", "install", "-y", "-qq", "chromium"]):
-        subprocess.run(command, capture_output=True, timeout=900, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        if shutil.which("chromium"):
-            return shutil.which("chromium")
-    pytest.skip("apt-get could not install Debian's chromium package (no package registry reachable?)")
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not path:
+        pytest.skip("Chromium is not installed (no chromium on PATH); install Debian's chromium package to run this test")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -71,10 +63,15 @@ def test_report_in_headless_chromium(rendered, tmp_path):
         headings = page.evaluate("Array.from(document.querySelectorAll('nav a')).map(a => a.getAttribute('href'))")
         missing_targets = [h for h in headings if not page.query_selector(h)]
         page.screenshot(path=str(shot))
+        phone = browser.new_page(viewport={"width": 375, "height": 812})  # a phone: wide tables scroll in their box
+        phone.goto(rendered.resolve().as_uri())
+        phone.wait_for_load_state("load")
+        phone_overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         browser.close()
     assert errors == []
     assert len(images) >= 4 and all(ok for _, ok in images), images
     assert overflow <= 0, f"the page is {overflow}px wider than a 1366px screen"
+    assert phone_overflow <= 0, f"the page is {phone_overflow}px wider than a 375px phone screen"
     assert missing_targets == [], "table-of-contents links without a target"
     from PIL import Image
 

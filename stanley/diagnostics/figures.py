@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import unknown
-from ..figures import LABELS, PALETTE, plt, sampler_order, save
+from ..figures import PALETTE, display, plt, sampler_order, save
 
 
 def _read(inputs: Sequence[str]) -> pd.DataFrame:
@@ -51,7 +51,7 @@ def drift(inputs: Sequence[str], out: str | Path) -> Path:
             line = part[part["sampler"] == sampler]
             y = line["log_ratio"].replace(np.inf, np.nan)
             ax.plot(line["radius"], y, marker="o", ms=3, lw=1.3, color=PALETTE.get(sampler),
-                    label=LABELS.get(sampler, sampler))
+                    label=display(sampler))
         ax.axhline(0.0, color="k", lw=0.8, ls=":")
         ax.set_yscale("symlog", linthresh=0.01)
         ax.set_title(target, fontsize=10)
@@ -74,7 +74,7 @@ def rate(inputs: Sequence[str], out: str | Path) -> Path:
             curve = part[part["sampler"] == sampler]
             colour = PALETTE.get(sampler)
             ax.plot(curve["grad_evals"], curve["distance_to_target"], color=colour, lw=1.3,
-                    label=LABELS.get(sampler, sampler))
+                    label=display(sampler))
             noisy = float(curve["noise_scale"].iloc[0]) > 0 if "noise_scale" in curve else False
             if noisy and not curve["limit"].iloc[0].startswith("target"):
                 # (a noiseless kernel's limit is a point or a cycle: its distance to it says nothing)
@@ -112,7 +112,7 @@ def uniformity(inputs: Sequence[str], out: str | Path) -> Path:
         ax.axhline(0.0, color="k", lw=0.8, ls=":")
         ax.set_yscale("symlog", linthresh=0.01)
         name = Path(str(run)).name or str(run)
-        ax.set_title(LABELS.get(sampler, sampler) + ("" if name == sampler else f" ({name})"), fontsize=9)
+        ax.set_title(display(sampler) + ("" if name == sampler else f" ({name})"), fontsize=9)
         ax.set_xlabel("|z|")
         ax.legend(fontsize=7, frameon=False)
     axes[0].set_ylabel("sup over directions of log(Π_θV/V)")
