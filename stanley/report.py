@@ -45,7 +45,7 @@ DIGITS = {
     "grad_norm": ("sig", 3), "energy_diff": ("sig", 3), "gamma": ("sig", 3), "movement": ("sig", 2),
     "acceptance": ("dec", 2), "seconds": ("sig", 2), "hours": ("sig", 2), "p": ("sig", 2),
     "mu": ("dec", 3), "rho": ("dec", 4), "log": ("sig", 3), "ess": ("dec", 0), "rhat": ("dec", 2),
-    "bias": ("sig", 2), "radius": ("sig", 3), "setting": ("sig", 4), "value": ("sig", 3),
+    "bias": ("sig", 2), "setting": ("exact", 6), "value": ("sig", 3),
 }
 """Quantities a column name maps to (``quantity_of``); anything else is a "value"."""
 SMALL, LARGE = 1e-3, 1e6  # outside these magnitudes: a × 10ⁿ (never 1.06e+03)
@@ -87,8 +87,19 @@ def _fixed(value: float, decimals: int, sign: bool = False) -> str:
 def _scientific(value: float, quantity: str, sign: bool = False) -> str:
     exponent = _exponent(value)
     kind, n = DIGITS.get(quantity, DIGITS["value"])
-    mantissa = f"{value / 10 ** exponent:{'+' if sign else ''}.{max(n - 1, 0) if kind == 'sig' else 1}f}"
+    mantissa = value / 10 ** exponent
+    mantissa = (f"{mantissa:{'+' if sign else ''}.{n}g}" if kind == "exact"
+                else f"{mantissa:{'+' if sign else ''}.{max(n - 1, 0)}f}")
     return f"{mantissa.replace('-', chr(0x2212))} \u00d7 10{str(exponent).translate(SUPERSCRIPT)}"
+
+
+def _exact(value: float, sign: bool = False) -> str:
+    """A setting as it was written: 100, not 100.0; 0.001; 2 × 10⁻⁴ (6 significant figures at most)."""
+    if value.is_integer() and abs(value) < LARGE:
+        return _fixed(value, 0, sign)
+    if value != 0 and not SMALL <= abs(value) < LARGE:
+        return _scientific(value, "setting", sign)
+    return f"{value:{'+' if sign else ''}.6g}".replace("-", "\u2212")
 
 
 def number(value: Any, quantity: str = "value", sign: bool = False, why: str = "no value") -> str:
@@ -99,15 +110,21 @@ def number(value: Any, quantity: str = "value", sign: bool = False, why: str = "
         return Blank(why)
     if isinstance(value, str):
         return value
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as YAML writes it
     value = float(value)
     if math.isinf(value):
         return ("+" if sign else "") + "\u221e" if value > 0 else "\u2212\u221e"
-    kind, _ = DIGITS.get(quantity, DIGITS["value"])
+    kind, n = DIGITS.get(quantity, DIGITS["value"])
+    if kind == "exact":
+        return _exact(value, sign)
     if value != 0 and kind == "sig" and not SMALL <= abs(value) < LARGE:
         return _scientific(value, quantity, sign)
     text = _fixed(value, _decimals(value, quantity), sign)
     if value != 0 and float(text.replace(",", "").replace("\u2212", "-")) == 0:
-        return _scientific(value, quantity, sign)  # 3e-05 at 3 decimals: never a bare 0.000
+        # below the quantity's last decimal: a change that small is no change at this precision;
+        # a value that small is bounded, never a bare 0.000
+        return _fixed(0.0, n) if sign else f"< {_fixed(10.0 ** -n, n)}"
     return text
 
 
@@ -314,8 +331,10 @@ def provenance(table: pd.DataFrame) -> Dict[str, Any]:
             continue
         row = {"setting": key}
         for dataset, part in table.groupby("dataset", sort=False):
-            values = list(dict.fromkeys(number(v, "setting", why="not set") for v in part[column]))
-            row[display(dataset)] = values[0] if len(values) == 1 else "per run: " + ", ".join(values)
+            values = list(dict.fromkeys(number(v, "setting") for v in part[column].dropna()))
+            unused = " (where used)" if part[column].isna().any() and values else ""
+            row[display(dataset)] = (Blank("not used by this data set's runs") if not values else
+                                     values[0] + unused if len(values) == 1 else "per run: " + ", ".join(values) + unused)
         settings.append(row)
     shared_text = {name: (f"{value[:12]}" if name in ("commit", "config") else
                           number(value, "hours" if name == "GPU-hours" else "seconds" if "(s)" in name else "value",

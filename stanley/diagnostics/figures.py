@@ -11,6 +11,7 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import SymmetricalLogLocator
 
 from ..errors import unknown
 from ..figures import PALETTE, display, plt, sampler_order, save
@@ -20,7 +21,7 @@ def _read(inputs: Sequence[str]) -> pd.DataFrame:
     return pd.concat([pd.read_csv(p) for p in inputs], ignore_index=True)
 
 
-def _panels(count: int, width: float = 3.6, height: float = 3.0, columns: int = 4):
+def _panels(count: int, width: float = 4.2, height: float = 3.2, columns: int = 2):
     columns = min(columns, count)
     rows = math.ceil(count / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False)
@@ -39,6 +40,12 @@ def _legend(fig, axes) -> None:
                    frameon=False, bbox_to_anchor=(0.5, -0.02))
 
 
+def _symlog(ax) -> None:
+    """log(ΠV/V) spans 0.01 to thousands of either sign: symmetric log, ticks every two decades."""
+    ax.set_yscale("symlog", linthresh=0.01)
+    ax.yaxis.set_major_locator(SymmetricalLogLocator(linthresh=0.01, base=100))
+
+
 def drift(inputs: Sequence[str], out: str | Path) -> Path:
     """sup over directions of log(Pi V / V) against the radius, one panel per target."""
     table = _read(inputs)
@@ -53,10 +60,11 @@ def drift(inputs: Sequence[str], out: str | Path) -> Path:
             ax.plot(line["radius"], y, marker="o", ms=3, lw=1.3, color=PALETTE.get(sampler),
                     label=display(sampler))
         ax.axhline(0.0, color="k", lw=0.8, ls=":")
-        ax.set_yscale("symlog", linthresh=0.01)
+        _symlog(ax)
         ax.set_title(target, fontsize=10)
         ax.set_xlabel("|z|")
-    axes[0].set_ylabel("sup over directions of log(ΠV/V)")
+    for ax in axes[::2]:  # the first column of each row
+        ax.set_ylabel("largest log(ΠV/V) over directions", fontsize=9)
     _legend(fig, axes)
     fig.suptitle("Drift ratio against the radius (below the dotted line: ΠV < V)", fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
@@ -87,7 +95,8 @@ def rate(inputs: Sequence[str], out: str | Path) -> Path:
             ax.set_ylim(0.3 * floor, 2 * top)
         ax.set_title(f"{target} ({part['distance'].iloc[0]})", fontsize=10)
         ax.set_xlabel("gradient evaluations")
-    axes[0].set_ylabel("distance")
+    for ax in axes[::2]:
+        ax.set_ylabel("distance")
     _legend(fig, axes)
     fig.suptitle("From a far start: solid to the target, dashed to the kernel's own (biased) limit, "
                  "dotted the sample-size floor", fontsize=10)
@@ -110,7 +119,7 @@ def uniformity(inputs: Sequence[str], out: str | Path) -> Path:
             ax.plot(line["radius"], line["log_ratio"].replace(np.inf, np.nan), color=colour, marker="o", ms=2.5,
                     lw=1.0, label=f"iteration {iteration:,}")
         ax.axhline(0.0, color="k", lw=0.8, ls=":")
-        ax.set_yscale("symlog", linthresh=0.01)
+        _symlog(ax)
         name = Path(str(run)).name or str(run)
         ax.set_title(display(sampler) + ("" if name == sampler else f" ({name})"), fontsize=9)
         ax.set_xlabel("|z|")

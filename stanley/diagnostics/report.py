@@ -23,7 +23,7 @@ SHOWN = {"target": "target", "sampler": "sampler", "drift": "drift inequality", 
          "weight_ess": "weight ESS at sup", "log_eps": "log ε(R)",
          "rho": "ρ per grad", "bias": "bias", "ess_bulk_per_1k": "bulk ESS /1k grad",
          "ess_tail_per_1k": "tail ESS /1k grad", "rhat": "R-hat"}
-QUANTITY = {"R": "radius", "mu": "mu", "mu_upper": "mu", "mu_far": "mu", "log_delta": "log", "log_eps": "log",
+QUANTITY = {"R": "setting", "mu": "mu", "mu_upper": "mu", "mu_far": "mu", "log_delta": "log", "log_eps": "log",
             "weight_ess": "ess", "rho": "rho", "bias": "bias", "ess_bulk_per_1k": "ess", "ess_tail_per_1k": "ess",
             "rhat": "rhat", "members": "ess", "members_holding_alone": "ess"}
 """Each column's number format (:data:`stanley.report.DIGITS`)."""
