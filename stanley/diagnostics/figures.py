@@ -71,6 +71,9 @@ def drift(inputs: Sequence[str], out: str | Path) -> Path:
     return save(fig, out)
 
 
+DISTANCES = {"sw": "sliced W2", "tv": "total variation"}
+
+
 def rate(inputs: Sequence[str], out: str | Path) -> Path:
     """Distance to the target (solid) and to the kernel's own limit (dashed) per gradient evaluation."""
     table = _read(inputs)
@@ -93,7 +96,7 @@ def rate(inputs: Sequence[str], out: str | Path) -> Path:
         top = np.nanmax(part[["distance_to_target", "distance_to_limit"]].replace(np.inf, np.nan).to_numpy())
         if floor > 0 and np.isfinite(top):
             ax.set_ylim(0.3 * floor, 2 * top)
-        ax.set_title(f"{target} ({part['distance'].iloc[0]})", fontsize=10)
+        ax.set_title(f"{target} ({DISTANCES.get(part['distance'].iloc[0], part['distance'].iloc[0])})", fontsize=10)
         ax.set_xlabel("gradient evaluations")
     for ax in axes[::2]:
         ax.set_ylabel("distance")
