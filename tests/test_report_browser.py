@@ -19,7 +19,10 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def find_chromium() -> str:
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Checked before the report is built, so a machine without a browser skips at once."""
+    pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
     path = shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:
         pytest.skip("Chromium is not installed (no chromium on PATH); install Debian's chromium package to run this test")
@@ -27,7 +30,7 @@ def find_chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
+def rendered(tmp_path_factory, chromium):
     """A real report from two tiny rings runs, each of two seeds."""
     results = tmp_path_factory.mktemp("results")
     runs = []
@@ -47,9 +50,8 @@ def rendered(tmp_path_factory):
     return report.render(results, ROOT / "report/templates", results / "index.html", scale="smoke")
 
 
-def test_report_in_headless_chromium(rendered, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
-    chromium = find_chromium()
+def test_report_in_headless_chromium(chromium, rendered, tmp_path):
+    from playwright import sync_api
     errors, shot = [], tmp_path / "report.png"
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
