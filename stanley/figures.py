@@ -178,7 +178,7 @@ def _run_of(path: Path) -> dict:
 
 
 def _final_fid(run_dir: Path) -> str:
-    """'FID (proxy) 41.2 at 150' from the run's last FID evaluation, or '' when it has none."""
+    """'FID (proxy) 41.2 at iteration 150' from the run's last FID evaluation, or '' when it has none."""
     path = run_dir / "fid.csv"
     table = pd.read_csv(path) if path.is_file() else pd.DataFrame()
     if table.empty:
@@ -187,7 +187,7 @@ def _final_fid(run_dir: Path) -> str:
     tag = " (proxy)" if last["protocol"] == "proxy" else ""
     from .report import number
 
-    return f"FID{tag} {number(last['fid'], 'fid')} at {int(last['iteration']):,}"
+    return f"FID{tag} {number(last['fid'], 'fid')} at iteration {int(last['iteration']):,}"
 
 
 def mosaic(images: np.ndarray, columns: int = 8, pad: int = 1) -> np.ndarray:
@@ -220,7 +220,7 @@ def sample_grids(inputs: Sequence[str], out: str | Path, title: str) -> Path:
             ax.set_title(f"{display(dataset)}: {display(sampler)}\n" + (fid or f"iteration {iteration:,}"),
                          fontsize=11)
     seed = _run_of(Path(inputs[0]))["seed"]
-    fig.suptitle(f"{title} (seed {seed})", fontsize=10)
+    fig.suptitle(f"{title} (seed {seed})", fontsize=13)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return save(fig, out)
 

@@ -308,12 +308,12 @@ def _short(value: Any, length: int) -> str:
 
 def provenance(table: pd.DataFrame) -> Dict[str, Any]:
     config_columns = [c for c in table.columns if c.startswith("config.")]
-    varying = [c for c in config_columns if table[c].astype(str).nunique() > 1]
+    varying = [c for c in config_columns if table[c].nunique(dropna=False) > 1]
     constant = {c[len("config."):]: number(table[c].iloc[0], "setting") for c in config_columns if c not in varying}
     versions = {c[len("version."):]: table[c].iloc[0] for c in table.columns if c.startswith("version.")}
     jobs = table[[c for c in PROVENANCE_COLUMNS if c in table.columns]].copy()
     shared = {PROVENANCE_COLUMNS[c]: jobs[c].iloc[0] for c in jobs.columns
-              if c not in ("dataset", "sampler", "seed", "status") and jobs[c].astype(str).nunique() == 1}
+              if c not in ("dataset", "sampler", "seed", "status") and jobs[c].nunique(dropna=False) == 1}
     jobs = jobs.drop(columns=[c for c in jobs.columns if PROVENANCE_COLUMNS[c] in shared])
     for column, length in (("config_hash", 8), ("git_commit", 8)):
         if column in jobs:
@@ -336,9 +336,9 @@ def provenance(table: pd.DataFrame) -> Dict[str, Any]:
             row[display(dataset)] = (Blank("not used by this data set's runs") if not values else
                                      values[0] + unused if len(values) == 1 else "per run: " + ", ".join(values) + unused)
         settings.append(row)
-    shared_text = {name: (f"{value[:12]}" if name in ("commit", "config") else
+    shared_text = {name: (value[:12] if name in ("commit", "config") and isinstance(value, str) else
                           number(value, "hours" if name == "GPU-hours" else "seconds" if "(s)" in name else "value",
-                                 why="none") if not isinstance(value, str) else value)
+                                 why="none"))
                    for name, value in shared.items()}
     return {
         "jobs": html_table(jobs.rename(columns=PROVENANCE_COLUMNS), formats={"wall time (s)": "seconds"},
