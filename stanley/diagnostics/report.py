@@ -34,6 +34,7 @@ GRIDS = [  # (column, title, how a cell is shown): the small target x sampler ta
     ("rho", "Speed: ρ per gradient evaluation (lower is faster; 1 is no progress)", "rho"),
     ("rhat", "Mixing: R-hat, worst coordinate (above 1.1: chains have not mixed)", "rhat"),
     ("log_eps", "Small set: log ε(R) (a dash: no transition density)", "log"),
+    ("bias", "Bias: distance of the long-run limit to the target (a dash: the kernel targets π exactly)", "bias"),
 ]
 
 
@@ -52,8 +53,14 @@ def _ordered(table: pd.DataFrame) -> pd.DataFrame:
         .sort_values(["_t", "_s"]).drop(columns=["_t", "_s"])
 
 
-def _names(frame: pd.DataFrame) -> List[str]:
-    return [f"{display(s)} on {t}" for t, s in zip(frame["target"], frame["sampler"])]
+def _names(frame: pd.DataFrame, every: Optional[Dict[str, int]] = None) -> List[str]:
+    """'STANLEY, Langevin on student' per target ('every sampler on student' when none is missing)."""
+    out = []
+    for target, part in frame.groupby("target", sort=False):
+        names = [display(s) for s in sampler_order(list(part["sampler"]))]
+        whole = every is not None and len(names) == every.get(target, -1) and len(names) > 1
+        out.append(f"{'every sampler' if whole else ', '.join(names)} on {target}")
+    return out
 
 
 def grids(table: pd.DataFrame) -> List[Dict[str, str]]:
@@ -67,7 +74,8 @@ def grids(table: pd.DataFrame) -> List[Dict[str, str]]:
             cells = [f"{v} ({number(m, 'mu')})" if isinstance(v, str) else number(v)
                      for v, m in zip(table[column], table.get("mu_upper", pd.Series(float("nan"), index=table.index)))]
         else:
-            cells = [number(v, quantity, why="not measured for this kernel") for v in table[column]]
+            why = "no bias: an accept step makes π the limit" if column == "bias" else "not defined for this kernel"
+            cells = [number(v, quantity, why=why) for v in table[column]]
         wide = table.assign(_cell=cells).pivot(index="target", columns="sampler", values="_cell")
         wide = wide.reindex(index=list(dict.fromkeys(table["target"])), columns=samplers)
         wide = wide.rename(columns=display).reset_index()
@@ -81,23 +89,24 @@ def findings(table: pd.DataFrame, uniformity: Optional[pd.DataFrame]) -> Dict[st
     unadjusted = table[table["sampler"].isin(UNADJUSTED)]
     kept = table[table["sampler"] != "gd"]  # GD does not mix: left out of the statements on mixing
     floors = table["floor"].dropna() if "floor" in table else pd.Series(dtype=float)
+    every = table.groupby("target")["sampler"].nunique().to_dict()
+    every_kept = kept.groupby("target")["sampler"].nunique().to_dict()
     out: Dict[str, Any] = {
         "targets": list(dict.fromkeys(table["target"])),
         "samplers": [display(s) for s in sampler_order(list(table["sampler"].unique()))],
         "theorem": {"n": len(theorem), "held": list(theorem[theorem["drift"] == HOLDS]["target"]),
                     "failed": list(theorem[theorem["drift"] == FAILS]["target"])} if len(theorem) else None,
-        "growing": _names(table[table["mu_far"] > 1 + NEAR_ONE]),
-        "creeping": _names(table[(table["mu_far"] - 1).abs() <= NEAR_ONE]),
-        "heavy": _names(table[table["weight_ess"] < FEW]) if "weight_ess" in table else [],
+        "growing": _names(table[table["mu_far"] > 1 + NEAR_ONE], every),
+        "creeping": _names(table[(table["mu_far"] - 1).abs() <= NEAR_ONE], every),
+        "heavy": _names(table[table["weight_ess"] < FEW], every) if "weight_ess" in table else [],
         "unadjusted_failing": _names(unadjusted[unadjusted["drift"] == FAILS]),
         "unadjusted_holding": _names(unadjusted[unadjusted["drift"] == HOLDS]),
-        "biases": [f"{name}: {number(b, 'bias')}" for name, b in zip(_names(unadjusted), unadjusted.get("bias", []))
-                   if not pd.isna(b)],
+        "biases": bool(unadjusted.get("bias", pd.Series(dtype=float)).notna().any()),
         "floor": (number(floors.min(), "bias"), number(floors.max(), "bias")) if len(floors) else None,
         "gd": "gd" in set(table["sampler"]),
-        "tiny": _names(kept[kept["log_eps"] < -20]) if "log_eps" in kept else [],
-        "stuck": _names(kept[kept["rhat"] > 1.1]) if "rhat" in kept else [],
-        "slow": _names(kept[kept["rho"] > 0.995]) if "rho" in kept else [],
+        "tiny": _names(kept[kept["log_eps"] < -20], every_kept) if "log_eps" in kept else [],
+        "stuck": _names(kept[kept["rhat"] > 1.1], every_kept) if "rhat" in kept else [],
+        "slow": _names(kept[kept["rho"] > 0.995], every_kept) if "rho" in kept else [],
         "few": FEW, "near_one": f"{NEAR_ONE:.0%}",
         "uniformity": None,
     }
