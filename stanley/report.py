@@ -143,6 +143,17 @@ def plus_minus(mean: Any, sd: Any, quantity: str = "value") -> str:
     return f"{shown} \u00b1 {_fixed(float(sd), decimals)}"
 
 
+def change(delta: Any, reference: Any, quantity: str = "value") -> str:
+    """A signed difference to the decimal place of the value it changes ("467 (−60)", not
+    "467 (−60.1)"); a change below that place is "0"."""
+    if _missing(delta) or _missing(reference) or math.isinf(float(reference)) or math.isinf(float(delta)):
+        return number(delta, quantity, sign=True)
+    decimals = _decimals(float(reference), quantity)
+    if abs(delta) < 0.5 * 10 ** -decimals:
+        return _fixed(0.0, decimals)
+    return _fixed(float(delta), decimals, sign=True)
+
+
 def mean_sd_of(values: pd.Series, quantity: str = "value") -> str:
     """'mean ± sd (n=k)' over the non-missing ``values`` (seeds); a ``Blank`` when none."""
     values = values.dropna()
@@ -365,9 +376,9 @@ def ablation_summary(table: pd.DataFrame) -> Dict[str, Any]:
         row = {"reading": variant, "seeds": int(part["seed"].nunique())}
         for column in columns:
             values = part[column].dropna()
-            change = ("" if variant == "paper" or "paper" not in means.index
-                      else f" ({number(means.loc[variant, column] - means.loc['paper', column], column, sign=True)})")
-            row[TOY_COLUMNS[column]] = f"{plus_minus(values.mean(), values.std(ddof=1), column)}{change}"
+            shift = ("" if variant == "paper" or "paper" not in means.index
+                     else f" ({change(means.loc[variant, column] - means.loc['paper', column], means.loc[variant, column], column)})")
+            row[TOY_COLUMNS[column]] = f"{plus_minus(values.mean(), values.std(ddof=1), column)}{shift}"
         rows.append(row)
     return {"html": html_table(pd.DataFrame(rows)), "iteration": int(final["iteration"].max())}
 
@@ -394,7 +405,9 @@ def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
         for r in summary.itertuples():
             row = {"variant": r.variant, "sampler": display(r.sampler)}
             if spec.get("x"):
-                row[spec["x"]] = r.x
+                from .figures import AXES
+
+                row[AXES.get(spec["x"], spec["x"])] = r.x
             row["seeds"] = r.seeds
             row[f"final {fid_name}"] = plus_minus(r.fid_mean, r.fid_sd, "fid")
             row["chain-gradient norm"] = plus_minus(r.grad_norm_mean, r.grad_norm_sd, "grad_norm")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from stanley import figures
-from stanley.report import Blank, html_table, mean_sd, mean_sd_of, number, plus_minus
+from stanley.report import Blank, change, html_table, mean_sd, mean_sd_of, number, plus_minus
 
 
 @pytest.mark.parametrize("value, quantity, expected", [
@@ -40,6 +40,9 @@ def test_signed_changes():
     assert number(13.14, "kl", sign=True) == "+13.1"
     assert number(-60.13, "kl", sign=True) == "\u221260.1"
     assert number(-2.3e-5, "tv", sign=True) == "0.000"  # below the last decimal: no change at this precision
+    assert change(-60.13, 407.0, "kl") == "\u221260"       # to the decimal place of the value it changes
+    assert change(-0.00818, 0.316, "sliced_w2") == "\u22120.008"
+    assert change(2.3e-5, 1.0, "tv") == "0.000"
 
 
 @pytest.mark.parametrize("mean, sd, quantity, expected", [
