@@ -23,8 +23,9 @@ LABELS = {
     "stanley": "STANLEY", "langevin": "Langevin", "mala": "MH (MALA)",
     "stanley_mh": "STANLEY + MH", "hmc": "HMC", "gd": "GD (no noise)",
     "cifar10": "CIFAR-10", "flowers102": "Flowers 102", "celeba": "CelebA",
+    "kl": "KL(target || model)", "tv": "total variation", "sliced_w2": "sliced W2", "fid": "FID",
 }
-"""The one display spelling of every sampler and data set name: figures, tables and templates
+"""The one display spelling of every sampler, data set and metric name: figures, tables and templates
 all go through :func:`display`, so a reader never sees "stanley" beside "STANLEY"."""
 PALETTE = dict(zip(ORDER, [sns.color_palette("colorblind")[i] for i in (0, 1, 2, 9, 4, 7)]))
 """Colour-blind safe and pairwise distinct: STANLEY + MH a lighter blue beside STANLEY, GD grey."""
@@ -119,7 +120,7 @@ def toy_metrics(inputs: Sequence[str], out: str | Path) -> Path:
     in [0, 1]: a linear axis; KL and sliced W2 go on a log axis only when they span a decade."""
     table = pd.read_csv(inputs[0])
     table = table[table["kl"].notna()] if "kl" in table else table  # toy rows only (image runs share eval.csv)
-    metrics = [("kl", "KL(target || model)"), ("tv", "total variation"), ("sliced_w2", "sliced W2 of samples")]
+    metrics = [(m, display(m)) for m in ("kl", "tv", "sliced_w2")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4))
     hue_order = sampler_order(table["sampler"].unique())
     for ax, (column, title) in zip(axes, metrics):
@@ -306,7 +307,7 @@ def ablation(inputs: Sequence[str], out: str | Path) -> Path:
     table = pd.read_csv(inputs[0])
     final = table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
     order = ["paper"] + sorted(v for v in final["variant"].unique() if v != "paper")
-    metrics = [("kl", "KL(target || model)"), ("tv", "total variation"), ("sliced_w2", "sliced W2 of samples")]
+    metrics = [(m, display(m)) for m in ("kl", "tv", "sliced_w2")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(order) + 1.6), sharey=True)
     for ax, (column, title) in zip(axes, metrics):
         sns.stripplot(final, x=column, y="variant", order=order, color=PALETTE["stanley"], size=6, ax=ax)

@@ -205,7 +205,7 @@ def mean_sd(frame: pd.DataFrame, columns: List[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-TOY_COLUMNS = {"kl": "KL(target || model)", "tv": "total variation", "sliced_w2": "sliced W2"}
+TOY_COLUMNS = {column: display(column) for column in ("kl", "tv", "sliced_w2")}
 
 
 def toy_summary(eval_table: pd.DataFrame) -> List[Dict[str, Any]]:
@@ -431,6 +431,9 @@ def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
 
 def paper_log_notes(curves: pd.DataFrame) -> List[str]:
     """Where the authors' own FID logs show another sampler below STANLEY (the paper's text says STANLEY wins)."""
+    from .figures import PAPER_NAMES
+
+    curves = curves.assign(sampler=curves["sampler"].replace(PAPER_NAMES))  # the authors' "mh" is our mala
     notes = []
     for dataset, part in curves.groupby("dataset", sort=False):
         wide = part.pivot_table(index="iteration", columns="sampler", values="fid")
@@ -439,15 +442,16 @@ def paper_log_notes(curves: pd.DataFrame) -> List[str]:
         others = wide.drop(columns="stanley")
         beaten = others.lt(wide["stanley"], axis=0)
         if not beaten.any().any():
-            notes.append(f"{dataset}: in the authors' logs STANLEY has the lowest FID at every logged checkpoint.")
+            notes.append(f"{display(dataset)}: in the authors' logs STANLEY has the lowest FID at every logged checkpoint.")
             continue
         for sampler in beaten.columns[beaten.any()]:
             iterations = list(wide.index[beaten[sampler]])
             last = wide.index[-1]
             notes.append(
-                f"{dataset}: in the authors' own logs {sampler} has a lower FID than STANLEY at "
+                f"{display(dataset)}: in the authors' own logs {display(sampler)} has a lower FID than STANLEY at "
                 f"{len(iterations)} of {len(wide)} checkpoints ({', '.join(f'{i // 1000}k' for i in iterations)}); "
-                f"final FID at {last:,}: {sampler} {wide.loc[last, sampler]:.1f}, STANLEY {wide.loc[last, 'stanley']:.1f}.")
+                f"final FID at {last:,}: {display(sampler)} {number(wide.loc[last, sampler], 'fid')}, "
+                f"STANLEY {number(wide.loc[last, 'stanley'], 'fid')}.")
     return notes
 
 
@@ -482,12 +486,13 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         context["claims"] = ledger.astype(object).fillna("").to_dict("records")
         described = checkpoint_table(results)
         if len(described):
-            for column in ("sampler", "baseline", "reading"):
+            checkpoint_table_metrics = list(described["metric"])
+            for column in ("sampler", "baseline", "reading", "metric"):
                 if column in described:
                     described[column] = described[column].map(display)
             for column in ("difference", "low", "high"):  # in the units of each row's metric
                 described[column] = [number(v, m, sign=column == "difference")
-                                     for v, m in zip(described[column], described["metric"])]
+                                     for v, m in zip(described[column], checkpoint_table_metrics)]
         context["claim_checkpoints"] = html_table(described) if len(described) else None
     if (tables / "ablation" / "eval.csv").is_file():
         context["ablation"] = ablation_summary(pd.read_csv(tables / "ablation" / "eval.csv"))
