@@ -423,7 +423,7 @@ def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
             "proxy": bool(proxy), "iterations": ", ".join(f"{int(i):,}" for i in iterations),
             "source": paper["source"].iloc[0] if len(paper) else "",
             "download": table_link(tables / "metrics.csv"),
-            "unfinished": [f"{r.variant}/{r.sampler}/seed{r.seed}: {r.status}" for r in provenance_table.itertuples()
+            "unfinished": [f"{r.variant}, {display(r.sampler)}, seed {r.seed}: {r.status}" for r in provenance_table.itertuples()
                            if r.status != "completed"],
         })
     return entries
@@ -502,7 +502,7 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
     if (tables / "provenance.csv").is_file():
         jobs = pd.read_csv(tables / "provenance.csv")
         context["provenance"] = provenance(jobs)
-        context["unfinished"] = [f"{r.dataset}/{r.sampler}/seed{r.seed}: {r.status}"
+        context["unfinished"] = [f"{display(r.dataset)}, {display(r.sampler)}, seed {r.seed}: {r.status}"
                                  for r in jobs.itertuples() if r.status != "completed"]
     from .diagnostics import report_context  # here: diagnostics imports this module's helpers
 
