@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import numbers
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -47,7 +48,8 @@ DIGITS = {
     "mu": ("dec", 3), "rho": ("dec", 4), "log": ("sig", 3), "ess": ("dec", 0), "rhat": ("dec", 2),
     "bias": ("sig", 2), "setting": ("exact", 6), "value": ("sig", 3),
 }
-"""Quantities a column name maps to (``quantity_of``); anything else is a "value"."""
+"""How many figures each quantity is shown with; :func:`quantity_of` reads a table column's
+quantity from its name; a "setting" is shown as written; anything else is a "value"."""
 SMALL, LARGE = 1e-3, 1e6  # outside these magnitudes: a × 10ⁿ (never 1.06e+03)
 MISSING = "\u2014"  # an em dash; its reason goes in the cell's title (``Blank``)
 SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
@@ -180,9 +182,12 @@ def html_table(frame: pd.DataFrame, formats: Optional[Dict[str, str]] = None, cl
     formats, classes = formats or {}, classes or {}
 
     def cell(column: str, value: Any) -> str:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) or _missing(value):
-            value = (f"{value:,}" if isinstance(value, int) and column not in formats
-                     else number(value, formats.get(column, quantity_of(column)), why="no value"))
+        quantity = formats.get(column, quantity_of(column))
+        counted = quantity == "value" and isinstance(value, numbers.Real) and float(value).is_integer()
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool) or counted and abs(value) < LARGE:
+            value = f"{int(value):,}"  # a count or an index (seeds, iterations, runs): every digit
+        elif isinstance(value, numbers.Real) or _missing(value):
+            value = number(value, quantity, why="no value")
         title = f' title="{html.escape(value.why)}"' if isinstance(value, Blank) else ""
         css = f' class="{classes[column]}"' if column in classes else (' class="blank"' if title else "")
         return f"<td{css}{title}>{html.escape(str(value))}</td>"
@@ -490,9 +495,11 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
             for column in ("sampler", "baseline", "reading", "metric"):
                 if column in described:
                     described[column] = described[column].map(display)
-            for column in ("difference", "low", "high"):  # in the units of each row's metric
-                described[column] = [number(v, m, sign=column == "difference")
-                                     for v, m in zip(described[column], checkpoint_table_metrics)]
+            # in the units of each row's metric, all three to the decimal place the interval's width allows
+            widths = (described["high"] - described["low"]).abs()
+            for column in ("difference", "low", "high"):
+                described[column] = [change(v, w, m) if column == "difference" else change(v, w, m).lstrip("+")
+                                     for v, w, m in zip(described[column], widths, checkpoint_table_metrics)]
         context["claim_checkpoints"] = html_table(described) if len(described) else None
     if (tables / "ablation" / "eval.csv").is_file():
         context["ablation"] = ablation_summary(pd.read_csv(tables / "ablation" / "eval.csv"))

@@ -66,6 +66,8 @@ def test_missing_values_are_a_dash_that_says_why():
     table = html_table(pd.DataFrame({"sampler": ["STANLEY"], "fid": [float("nan")], "runs": [3]}))
     assert '<td class="blank" title="no value">\u2014</td>' in table and "<td>3</td>" in table
     assert "nan" not in table.lower()
+    counts = html_table(pd.DataFrame({"iteration": np.array([12345, 100000]), "runs": [3.0, 2.0]}))
+    assert "<td>12,345</td>" in counts and "<td>3</td>" in counts  # counts keep every digit
 
 
 def test_no_number_in_a_table_is_scientific_in_python_style():
