@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from .errors import ConfigError, unknown  # noqa: E402
+from .formatting import number  # noqa: E402
 from .io import write_atomic  # noqa: E402
 from .rundir import RunDir, Tables  # noqa: E402
 
@@ -22,8 +23,40 @@ ORDER = ("stanley", "langevin", "mala", "stanley_mh", "hmc", "gd")
 LABELS = {
     "stanley": "STANLEY", "langevin": "Langevin", "mala": "MH (MALA)",
     "stanley_mh": "STANLEY + MH", "hmc": "HMC", "gd": "GD (no noise)",
+    "cifar10": "CIFAR-10", "flowers102": "Flowers 102", "celeba": "CelebA",
+    "kl": "KL(target || model)", "tv": "total variation", "sliced_w2": "sliced W2", "fid": "FID",
 }
-PALETTE = dict(zip(ORDER, sns.color_palette("colorblind", len(ORDER))))
+"""The one display spelling of every sampler, data set and metric name: figures, tables and templates
+all go through :func:`display`, so a reader never sees "stanley" beside "STANLEY"."""
+PALETTE = dict(zip(ORDER, [sns.color_palette("colorblind")[i] for i in (0, 1, 2, 9, 4, 7)]))
+"""Colour-blind safe and pairwise distinct: STANLEY + MH a lighter blue beside STANLEY, GD grey."""
+
+
+def display(name: object) -> str:
+    """The display name of a sampler or data set; a STANLEY reading keeps its suffix
+    ("stanley[norm=pixel]" -> "STANLEY[norm=pixel]"); unknown names pass through."""
+    name = str(name)
+    if name in LABELS:
+        return LABELS[name]
+    for key in sorted(LABELS, key=len, reverse=True):
+        if name.startswith(key) and name[len(key)] in "[ ":
+            return LABELS[key] + name[len(key):]
+    return name
+
+
+def value_scale(ax: plt.Axes, values: Sequence[float], axis: str = "y") -> None:
+    """Log scale only for a positive quantity that spans more than a decade; linear otherwise
+    (a log axis over 0.99-1.0 turns rounding noise into a landscape)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) and values.min() > 0 and values.max() / values.min() > 10:
+        (ax.set_yscale if axis == "y" else ax.set_xscale)("log")
+
+
+def legend_below(fig: plt.Figure, axes: Sequence[plt.Axes], names: Sequence[str]) -> None:
+    """One legend for the whole figure, under the panels, in display names."""
+    handles = [plt.Line2D([], [], color=PALETTE.get(n, "grey"), lw=2, label=display(n)) for n in names]
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), frameon=False, fontsize=8)
 
 
 def sampler_order(names: Sequence[str]) -> List[str]:
@@ -64,7 +97,7 @@ def _snapshot_grid(inputs: Sequence[str], draw: Callable, title: str, out: str |
             if r == 0:
                 ax.set_title(f"iteration {int(iteration):,}", fontsize=9)
             if c == 0:
-                ax.set_ylabel(LABELS.get(name, name), fontsize=9)
+                ax.set_ylabel(display(name), fontsize=9)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return save(fig, out)
@@ -89,24 +122,26 @@ def fig1_density(inputs: Sequence[str], out: str | Path) -> Path:
 
 
 def toy_metrics(inputs: Sequence[str], out: str | Path) -> Path:
-    """Toy metrics against iterations: mean over seeds with a +-1 sd band."""
+    """Toy metrics against iterations: mean over seeds with a ±1 sd band. Total variation lives
+    in [0, 1]: a linear axis; KL and sliced W2 go on a log axis only when they span a decade."""
     table = pd.read_csv(inputs[0])
     table = table[table["kl"].notna()] if "kl" in table else table  # toy rows only (image runs share eval.csv)
-    metrics = [("kl", "KL(target || model)"), ("tv", "total variation"), ("sliced_w2", "sliced W2 of samples")]
+    metrics = [(m, display(m)) for m in ("kl", "tv", "sliced_w2")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4))
     hue_order = sampler_order(table["sampler"].unique())
     for ax, (column, title) in zip(axes, metrics):
         sns.lineplot(table, x="iteration", y=column, hue="sampler", hue_order=hue_order, palette=PALETTE,
-                     errorbar="sd", ax=ax, legend=ax is axes[-1])
+                     errorbar="sd", ax=ax, legend=False)
         ax.set_title(title, fontsize=10)
-        ax.set_yscale("log")
+        if column == "tv":
+            ax.set_ylim(0, 1.02)
+        else:
+            value_scale(ax, table[column])
         ax.set_ylabel("")
-    if axes[-1].get_legend():
-        handles, labels = axes[-1].get_legend_handles_labels()
-        axes[-1].legend(handles, [LABELS.get(l, l) for l in labels], fontsize=8, frameon=False)
+    legend_below(fig, axes, hue_order)
     n_seeds = table.groupby("sampler")["seed"].nunique().max()
-    fig.suptitle(f"Rings toy: mean over {n_seeds} seed(s), band = +-1 sd", fontsize=10)
-    fig.tight_layout()
+    fig.suptitle(f"Rings toy: mean over {n_seeds} seed(s), band = ±1 sd", fontsize=10)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return save(fig, out)
 
 
@@ -122,10 +157,12 @@ def training_curves(inputs: Sequence[str], out: str | Path) -> Path:
         for ax, (column, title) in zip(axes, [("energy_diff", "f(data) - f(samples)"),
                                               ("grad_norm", "mean chain gradient norm")]):
             sns.lineplot(part, x="iteration", y=column, hue="sampler", hue_order=hue_order, palette=PALETTE,
-                         errorbar="sd", ax=ax, legend=ax is axes[-1])
-            ax.set_title(title if dataset is None else f"{dataset}: {title}", fontsize=10)
+                         errorbar="sd", ax=ax, legend=False)
+            ax.set_title(title if dataset is None else f"{display(dataset)}: {title}", fontsize=10)
             ax.set_ylabel("")
-    fig.tight_layout()
+    legend_below(fig, grid.flat, sampler_order(list(table["sampler"].unique())))
+    fig.suptitle("Training signals: mean over seeds, band = ±1 sd", fontsize=10)
+    fig.tight_layout(rect=(0, 0.1 / len(datasets), 1, 1))
     return save(fig, out)
 
 
@@ -143,14 +180,14 @@ def image_order(names: Sequence[str]) -> List[str]:
 
 
 def _final_fid(run_dir: Path) -> str:
-    """'FID 41.2 (proxy)' from the run's last FID evaluation, or '' when it has none."""
+    """'FID (proxy) 41.2 at iteration 150' from the run's last FID evaluation, or '' when it has none."""
     path = RunDir(run_dir).fid
     table = pd.read_csv(path) if path.is_file() else pd.DataFrame()
     if table.empty:
         return ""
     last = table.iloc[-1]
     tag = " (proxy)" if last["protocol"] == "proxy" else ""
-    return f"FID{tag} {last['fid']:.3g} at {int(last['iteration']):,}"
+    return f"FID{tag} {number(last['fid'], 'fid')} at iteration {int(last['iteration']):,}"
 
 
 def mosaic(images: np.ndarray, columns: int = 8, pad: int = 1) -> np.ndarray:
@@ -180,10 +217,10 @@ def sample_grids(inputs: Sequence[str], out: str | Path, title: str) -> Path:
             ax.imshow(mosaic(arrays["samples"]), interpolation="nearest")
             iteration = int(arrays["snapshot_iterations"][-1])
             fid = _final_fid(runs[sampler].parent)
-            ax.set_title(f"{dataset}: {LABELS.get(sampler, sampler)}\niteration {iteration:,}"
-                         + (f"; {fid}" if fid else ""), fontsize=8)
+            ax.set_title(f"{display(dataset)}: {display(sampler)}\n" + (fid or f"iteration {iteration:,}"),
+                         fontsize=11)
     seed = _run_of(Path(inputs[0]))["seed"]
-    fig.suptitle(f"{title} (seed {seed})", fontsize=10)
+    fig.suptitle(f"{title} (seed {seed})", fontsize=13)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
     return save(fig, out)
 
@@ -205,7 +242,7 @@ def read_fid_tables(inputs: Sequence[str]) -> Tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def fid_curves(inputs: Sequence[str], out: str | Path, title: str) -> Path:
-    """FID against iterations, one panel per data set: ours solid (mean, band +-1 sd over seeds),
+    """FID against iterations, one panel per data set: ours solid (mean, band ±1 sd over seeds),
     the paper's logged curves dashed. A proxy FID never shares the paper's axis: the paper's
     curves go on a second axis, and the title says so."""
     ours, paper = read_fid_tables(inputs)
@@ -225,10 +262,10 @@ def fid_curves(inputs: Sequence[str], out: str | Path, title: str) -> Path:
         if twin is not ax:
             twin.set_ylabel("paper: Inception FID (authors' logs)")
         n_seeds = int(mine.groupby("sampler")["seed"].nunique().max()) if len(mine) else 0
-        ax.set_title(f"{dataset}: this suite, mean and +-1 sd over {n_seeds} seed(s)"
+        ax.set_title(f"{display(dataset)}: this suite, mean and ±1 sd over {n_seeds} seed(s)"
                      + (f"\n{PROXY_NOTE}" if proxy else ""), fontsize=9)
         ax.set_xlabel("iteration")
-        handles = [plt.Line2D([], [], color=PALETTE.get(n, "grey"), label=LABELS.get(n, n)) for n in names]
+        handles = [plt.Line2D([], [], color=PALETTE.get(n, "grey"), label=display(n)) for n in names]
         handles.append(plt.Line2D([], [], color="black", label="this suite" + (" (proxy, left axis)" if twin is not ax else "")))
         if len(theirs):
             handles.append(plt.Line2D([], [], color="black", linestyle="--",
@@ -249,14 +286,14 @@ def inpainting_figure(inputs: Sequence[str], out: str | Path, shown: int = 8) ->
         dataset = keys["dataset"]
         if not rows:
             rows += [("original", arrays["originals"][:shown]), ("masked", arrays["masked"][:shown])]
-        label = f"{LABELS.get(keys['sampler'], keys['sampler'])}\nMSE {arrays['mse'].mean():.3g}"
+        label = f"{display(keys['sampler'])}\nMSE {number(arrays['mse'].mean(), 'mse')}"
         rows.append((label, arrays["completions"][:shown]))
     fig, axes = plt.subplots(len(rows), 1, figsize=(1.2 * shown, 1.35 * len(rows)), squeeze=False)
     for ax, (label, images) in zip(axes[:, 0], rows):
         ax.imshow(mosaic(images, columns=len(images)), interpolation="nearest")
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
-    fig.suptitle(f"Figure 6: inpainting the centre square of {dataset} test images "
+    fig.suptitle(f"Figure 6: inpainting the centre square of {display(dataset)} test images "
                  "(MSE over the masked pixels, mean over all test images, [-1, 1] scale)", fontsize=9)
     fig.tight_layout()
     return save(fig, out)
@@ -267,15 +304,16 @@ def ablation(inputs: Sequence[str], out: str | Path) -> Path:
     table = pd.read_csv(inputs[0])
     final = table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
     order = ["paper"] + sorted(v for v in final["variant"].unique() if v != "paper")
-    metrics = [("kl", "KL(target || model)"), ("tv", "total variation"), ("sliced_w2", "sliced W2 of samples")]
+    metrics = [(m, display(m)) for m in ("kl", "tv", "sliced_w2")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(order) + 1.6), sharey=True)
     for ax, (column, title) in zip(axes, metrics):
         sns.stripplot(final, x=column, y="variant", order=order, color=PALETTE["stanley"], size=6, ax=ax)
         sns.pointplot(final, x=column, y="variant", order=order, errorbar=None, color="black", markers="|",
                       linestyles="none", ax=ax)
         ax.set_title(title, fontsize=10), ax.set_xlabel(""), ax.set_ylabel("")
-        if column == "kl":
-            ax.set_xscale("log")
+        ax.locator_params(axis="x", nbins=4)
+        if column != "tv":
+            value_scale(ax, final[column], axis="x")
     fig.suptitle("STANLEY's ambiguous steps, one reading at a time: final rings metrics (dots: seeds, bar: mean)",
                  fontsize=10)
     fig.tight_layout()
@@ -287,7 +325,7 @@ AXES = {"training.mcmc_steps": "K (sampler steps per iteration)", "data.noise": 
 
 def study(inputs: Sequence[str], out: str | Path) -> Path:
     """A study beyond the STANLEY paper: final FID and mean chain-gradient norm per variant and
-    sampler (mean +-1 sd over seeds), against the swept value when the study has one, else one
+    sampler (mean ±1 sd over seeds), against the swept value when the study has one, else one
     row per variant; the paper's printed values in panels of their own (other networks, other
     scale and, for a proxy FID, another feature space: never on our axes)."""
     from .studies import paper_values, summarise
@@ -315,11 +353,11 @@ def study(inputs: Sequence[str], out: str | Path) -> Path:
                 mean, sd = part[f"{metric}_mean"].to_numpy(float), part[f"{metric}_sd"].fillna(0).to_numpy(float)
                 if spec.get("x"):
                     ax.errorbar(part["x"], mean, yerr=sd, marker="o", capsize=3, color=PALETTE.get(sampler),
-                                label=LABELS.get(sampler, sampler))
+                                label=display(sampler))
                 else:
                     rows = np.array([variants.index(v) for v in part["variant"]]) + 0.15 * (offset - (len(names) - 1) / 2)
                     ax.errorbar(mean, rows, xerr=sd, marker="o", linestyle="none", capsize=3,
-                                color=PALETTE.get(sampler), label=LABELS.get(sampler, sampler))
+                                color=PALETTE.get(sampler), label=display(sampler))
         else:
             part = paper[paper["metric"] == metric]
             if spec.get("x"):
@@ -337,7 +375,7 @@ def study(inputs: Sequence[str], out: str | Path) -> Path:
         ax.set_title(label, fontsize=9)
         ax.legend(fontsize=7, frameon=False)
     seeds = int(summary["seeds"].max()) if len(summary) else 0
-    note = f"this suite: mean +-1 sd over {seeds} seed(s)" + (f"; {PROXY_NOTE}" if proxy else "")
+    note = f"this suite: mean ±1 sd over {seeds} seed(s)" + (f"; {PROXY_NOTE}" if proxy else "")
     fig.suptitle(f"Beyond the STANLEY paper. {spec['title']}\n{note}", fontsize=9)
     fig.tight_layout()
     return save(fig, out)

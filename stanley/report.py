@@ -12,7 +12,8 @@ import pandas as pd
 from .claims import checkpoint_table, learning_notes
 from .diagnostics import report_context
 from .embed import figure, table_link
-from .figures import LABELS, sampler_order
+from .figures import display, sampler_order
+from .formatting import Blank, change, html_table, mean_sd_of, missing, number, plus_minus, quantity_of
 from .io import write_text
 from .packaged import BEYOND_PAPER, PAPER_FID_CURVES, TEMPLATES
 from .rundir import Layout
@@ -26,41 +27,30 @@ SCALES = {
 
 
 def mean_sd(frame: pd.DataFrame, columns: List[str]) -> pd.DataFrame:
-    """One row per sampler: 'mean +- sd (n)' per column, over seeds."""
+    """One row per sampler: 'mean ± sd (n)' per column, over seeds."""
     rows = []
     for sampler in sampler_order(list(frame["sampler"].unique())):
         part = frame[frame["sampler"] == sampler]
-        row = {"sampler": LABELS.get(sampler, sampler)}
+        row = {"sampler": display(sampler)}
         for column in columns:
-            row[column] = _mean_sd(part[column])
+            row[column] = mean_sd_of(part[column], quantity_of(column))
         rows.append(row)
     return pd.DataFrame(rows)
 
 
+TOY_COLUMNS = {column: display(column) for column in ("kl", "tv", "sliced_w2")}
+
+
 def toy_summary(eval_table: pd.DataFrame) -> List[Dict[str, Any]]:
-    """Toy metrics early in training and at the end, mean +- sd over seeds."""
-    columns = ["kl", "tv", "sliced_w2"]
+    """Toy metrics early in training and at the end, mean ± sd over seeds."""
+    columns = list(TOY_COLUMNS)
     iterations = sorted(eval_table["iteration"].unique())
     picks = [("early", iterations[1] if len(iterations) > 1 else iterations[0]), ("final", iterations[-1])]
     return [
         {"label": f"{label} (iteration {int(it):,})",
-         "html": mean_sd(eval_table[eval_table["iteration"] == it], columns).to_html(index=False, border=0)}
+         "html": html_table(mean_sd(eval_table[eval_table["iteration"] == it], columns).rename(columns=TOY_COLUMNS))}
         for label, it in picks
     ]
-
-
-def _plus_minus(mean: float, sd: float, digits: str = ".3g") -> str:
-    """'mean ± sd', the sd left out where it is NaN (one seed); '' for a missing mean."""
-    if pd.isna(mean):
-        return ""
-    return f"{mean:{digits}}" + ("" if pd.isna(sd) else f" ± {sd:{digits}}")
-
-
-def _mean_sd(values: pd.Series) -> str:
-    values = values.dropna()
-    if not len(values):
-        return "n/a"
-    return f"{_plus_minus(values.mean(), values.std(ddof=1))} (n={len(values)})"
 
 
 def fid_summary(fid_table: pd.DataFrame, paper: Optional[pd.DataFrame] = None,
@@ -86,13 +76,14 @@ def fid_summary(fid_table: pd.DataFrame, paper: Optional[pd.DataFrame] = None,
             runs = mine[mine["sampler"] == sampler]
             theirs = paper_last.loc[(dataset, sampler)] if (dataset, sampler) in paper_last.index else None
             rows.append({
-                "dataset": dataset, "sampler": LABELS.get(sampler, sampler),
-                "final FID, this suite (mean ± sd over seeds)": _mean_sd(runs["fid"]) if len(runs) else "not run",
-                "protocol": "/".join(sorted(set(runs["protocol"]))) if len(runs) else "",
-                "at iteration": f"{int(runs['iteration'].max()):,}" if len(runs) else "",
-                "runs diverged": diverged.get((dataset, sampler), 0) if len(runs) else "",
-                "paper (authors' logs, Inception)": f"{theirs['fid']:.3g}" if theirs is not None else "",
-                "paper at iteration": f"{int(theirs['iteration']):,}" if theirs is not None else "",
+                "data set": display(dataset), "sampler": display(sampler),
+                "final FID, this suite (mean ± sd over seeds)": mean_sd_of(runs["fid"], "fid") if len(runs) else "not run",
+                "protocol": "/".join(sorted(set(runs["protocol"]))) if len(runs) else Blank("not run"),
+                "at iteration": int(runs["iteration"].max()) if len(runs) else Blank("not run"),
+                "runs diverged": diverged.get((dataset, sampler), 0) if len(runs) else Blank("not run"),
+                "paper (authors' logs, Inception)": number(theirs["fid"], "fid") if theirs is not None
+                else Blank("not in the authors' logs"),
+                "paper at iteration": int(theirs["iteration"]) if theirs is not None else Blank("not in the authors' logs"),
             })
     return pd.DataFrame(rows)
 
@@ -111,12 +102,12 @@ def inpainting_summary(tables: List[Path]) -> Optional[Dict[str, Any]]:
         mine = per_run[per_run["dataset"] == dataset]
         for sampler in image_order(list(mine["sampler"].unique())):
             part = mine[mine["sampler"] == sampler]
-            rows.append({"dataset": dataset, "sampler": LABELS.get(sampler, sampler),
-                         "masked-region MSE (mean ± sd over seeds)": _mean_sd(part["mse"]),
+            rows.append({"data set": display(dataset), "sampler": display(sampler),
+                         "masked-region MSE (mean ± sd over seeds)": mean_sd_of(part["mse"], "mse"),
                          "test images": int(part["images"].iloc[0]), "mask side (px)": int(part["mask_side"].iloc[0]),
                          "sampler steps": int(part["steps"].iloc[0])})
-    return {"html": pd.DataFrame(rows).to_html(index=False, border=0),
-            "datasets": list(dict.fromkeys(per_run["dataset"]))}
+    return {"html": html_table(pd.DataFrame(rows)),
+            "datasets": [display(d) for d in dict.fromkeys(per_run["dataset"])]}
 
 
 IMAGE_FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6")
@@ -138,35 +129,75 @@ def images_context(results: Path, reference: Path) -> Optional[Dict[str, Any]]:
         summary = fid_summary(fid_table, paper, pd.read_csv(provenance_file) if provenance_file.is_file() else None)
         protocols = sorted(set(fid_table["protocol"].dropna()))
         context["fid"] = {
-            "html": summary.to_html(index=False, border=0),
+            "html": html_table(summary),
             "protocols": protocols, "proxy": "proxy" in protocols,
-            "datasets": list(dict.fromkeys(fid_table["dataset"])),
+            "datasets": [display(d) for d in dict.fromkeys(fid_table["dataset"])],
             "download": table_link(fid_file), "paper": reference.is_file(),
         }
     return context
 
 
-PROVENANCE_COLUMNS = ["dataset", "sampler", "seed", "status", "config_hash", "git_commit", "device",
-                      "wall_time_s", "gpu_hours", "slurm_job_id", "finished"]
+PROVENANCE_COLUMNS = {"dataset": "data set", "sampler": "sampler", "seed": "seed", "status": "status",
+                      "config_hash": "config", "git_commit": "commit", "device": "device",
+                      "wall_time_s": "wall time (s)", "gpu_hours": "GPU-hours", "slurm_job_id": "SLURM job",
+                      "finished": "finished (UTC)"}
+"""The jobs table's columns. A column with one value for every job moves into the sentence
+above the table, so the table stays narrow enough for a phone."""
+JOB_KEYS = {"seed", "data.name", "sampler.name"}  # the jobs table's own columns: not repeated as settings
+
+
+def _short(value: Any, length: int) -> str:
+    return str(value)[:length] if not missing(value) else value
 
 
 def provenance(table: pd.DataFrame) -> Dict[str, Any]:
     config_columns = [c for c in table.columns if c.startswith("config.")]
-    varying = [c for c in config_columns if table[c].astype(str).nunique() > 1]
-    constant = {c[len("config."):]: table[c].iloc[0] for c in config_columns if c not in varying}
+    varying = [c for c in config_columns if table[c].nunique(dropna=False) > 1]
+    constant = {c[len("config."):]: number(table[c].iloc[0], "setting") for c in config_columns if c not in varying}
     versions = {c[len("version."):]: table[c].iloc[0] for c in table.columns if c.startswith("version.")}
-    shown = [c for c in PROVENANCE_COLUMNS if c in table.columns] + varying
+    jobs = table[[c for c in PROVENANCE_COLUMNS if c in table.columns]].copy()
+    shared = {PROVENANCE_COLUMNS[c]: jobs[c].iloc[0] for c in jobs.columns
+              if c not in ("dataset", "sampler", "seed", "status") and jobs[c].nunique(dropna=False) == 1}
+    jobs = jobs.drop(columns=[c for c in jobs.columns if PROVENANCE_COLUMNS[c] in shared])
+    for column, length in (("config_hash", 8), ("git_commit", 8)):
+        if column in jobs:
+            jobs[column] = jobs[column].map(lambda v: _short(v, length))
+    if "finished" in jobs:
+        jobs["finished"] = jobs["finished"].map(lambda v: _short(str(v).replace("T", " "), 16))
+    jobs["dataset"] = jobs["dataset"].map(display)
+    jobs["sampler"] = jobs["sampler"].map(display)
+    # settings that differ between jobs: one row per setting, one column per data set ("per run" where
+    # they differ inside a data set too), so the table grows down, not across
+    settings = []
+    for column in varying:
+        key = column[len("config."):]
+        if key in JOB_KEYS:
+            continue
+        row = {"setting": key}
+        for dataset, part in table.groupby("dataset", sort=False):
+            values = list(dict.fromkeys(number(v, "setting") for v in part[column].dropna()))
+            unused = " (where used)" if part[column].isna().any() and values else ""
+            row[display(dataset)] = (Blank("not used by this data set's runs") if not values else
+                                     values[0] + unused if len(values) == 1 else "per run: " + ", ".join(values) + unused)
+        settings.append(row)
+    shared_text = {name: (value[:12] if name in ("commit", "config") and isinstance(value, str) else
+                          number(value, "hours" if name == "GPU-hours" else "seconds" if "(s)" in name else "value",
+                                 why="none"))
+                   for name, value in shared.items()}
     return {
-        "jobs": table[shown].rename(columns=lambda c: c.replace("config.", "")).to_html(index=False, border=0),
+        "jobs": html_table(jobs.rename(columns=PROVENANCE_COLUMNS), formats={"wall time (s)": "seconds"},
+                           classes={"config": "hash", "commit": "hash", "status": "wrap"}),
+        "shared": shared_text,
+        "settings": html_table(pd.DataFrame(settings)) if settings else None,
         "constant": constant,
         "versions": versions,
-        "total_wall_time_h": table["wall_time_s"].sum() / 3600,
-        "total_gpu_hours": table["gpu_hours"].sum(),
+        "total_wall_time_h": number(table["wall_time_s"].sum() / 3600, "hours"),
+        "total_gpu_hours": number(table["gpu_hours"].sum(), "hours"),
     }
 
 
 def ablation_summary(table: pd.DataFrame) -> Dict[str, Any]:
-    """Final toy metrics per reading, mean +- sd over seeds, and each reading's change from the paper's."""
+    """Final toy metrics per reading, mean ± sd over seeds, and each reading's change from the paper's."""
     final = table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
     columns = ["kl", "tv", "sliced_w2"]
     means = final.groupby("variant")[columns].mean()
@@ -178,12 +209,11 @@ def ablation_summary(table: pd.DataFrame) -> Dict[str, Any]:
         row = {"reading": variant, "seeds": int(part["seed"].nunique())}
         for column in columns:
             values = part[column].dropna()
-            sd = f" ± {values.std(ddof=1):.3g}" if len(values) > 1 else ""
-            change = ("" if variant == "paper" or "paper" not in means.index
-                      else f" ({means.loc[variant, column] - means.loc['paper', column]:+.3g})")
-            row[column] = f"{values.mean():.3g}{sd}{change}"
+            shift = ("" if variant == "paper" or "paper" not in means.index
+                     else f" ({change(means.loc[variant, column] - means.loc['paper', column], means.loc[variant, column], column)})")
+            row[TOY_COLUMNS[column]] = f"{plus_minus(values.mean(), values.std(ddof=1), column)}{shift}"
         rows.append(row)
-    return {"html": pd.DataFrame(rows).to_html(index=False, border=0), "iteration": int(final["iteration"].max())}
+    return {"html": html_table(pd.DataFrame(rows)), "iteration": int(final["iteration"].max())}
 
 
 PRINTED = {"fid": "paper FID (Inception)", "is": "paper Inception score", "grad_norm": "paper chain-gradient norm",
@@ -207,25 +237,27 @@ def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
         fid_name = "FID (proxy)" if proxy else "FID (Inception)"
         rows = []
         for r in summary.itertuples():
-            row = {"variant": r.variant, "sampler": LABELS.get(r.sampler, r.sampler)}
+            row = {"variant": r.variant, "sampler": display(r.sampler)}
             if spec.get("x"):
-                row[spec["x"]] = r.x
+                from .figures import AXES
+
+                row[AXES.get(spec["x"], spec["x"])] = r.x
             row["seeds"] = r.seeds
-            row[f"final {fid_name}"] = _plus_minus(r.fid_mean, r.fid_sd, ".4g")
-            row["chain-gradient norm"] = _plus_minus(r.grad_norm_mean, r.grad_norm_sd)
+            row[f"final {fid_name}"] = plus_minus(r.fid_mean, r.fid_sd, "fid")
+            row["chain-gradient norm"] = plus_minus(r.grad_norm_mean, r.grad_norm_sd, "grad_norm")
             row["diverged"] = f"{r.diverged} of {r.seeds}"
             for metric, values in paper[paper["variant"] == r.variant].groupby("metric", sort=False):
-                row[PRINTED.get(metric, f"paper {metric}")] = f"{values['value'].iloc[0]:g}"
+                row[PRINTED.get(metric, f"paper {metric}")] = f"{values['value'].iloc[0]:g}"  # as printed
             rows.append(row)
         iterations = sorted(provenance_table["config.training.iterations"].unique()) if "config.training.iterations" in provenance_table else []
         entries.append({
             "name": spec["name"], "title": spec["title"], "dataset": spec["dataset"],
             "figure": figure(layout.figure(f"study_{spec['name']}")),
-            "table": pd.DataFrame(rows).fillna("").to_html(index=False, border=0),
+            "table": html_table(pd.DataFrame(rows).astype(object).where(lambda f: f.notna(), Blank("not printed"))),
             "proxy": bool(proxy), "iterations": ", ".join(f"{int(i):,}" for i in iterations),
             "source": paper["source"].iloc[0] if len(paper) else "",
             "download": table_link(tables.table("metrics")),
-            "unfinished": [f"{r.variant}/{r.sampler}/seed{r.seed}: {r.status}" for r in provenance_table.itertuples()
+            "unfinished": [f"{r.variant}, {display(r.sampler)}, seed {r.seed}: {r.status}" for r in provenance_table.itertuples()
                            if r.status != "completed"],
         })
     return entries
@@ -233,6 +265,9 @@ def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
 
 def paper_log_notes(curves: pd.DataFrame) -> List[str]:
     """Where the authors' own FID logs show another sampler below STANLEY (the paper's text says STANLEY wins)."""
+    from .figures import PAPER_NAMES
+
+    curves = curves.assign(sampler=curves["sampler"].replace(PAPER_NAMES))  # the authors' "mh" is our mala
     notes = []
     for dataset, part in curves.groupby("dataset", sort=False):
         wide = part.pivot_table(index="iteration", columns="sampler", values="fid")
@@ -241,15 +276,16 @@ def paper_log_notes(curves: pd.DataFrame) -> List[str]:
         others = wide.drop(columns="stanley")
         beaten = others.lt(wide["stanley"], axis=0)
         if not beaten.any().any():
-            notes.append(f"{dataset}: in the authors' logs STANLEY has the lowest FID at every logged checkpoint.")
+            notes.append(f"{display(dataset)}: in the authors' logs STANLEY has the lowest FID at every logged checkpoint.")
             continue
         for sampler in beaten.columns[beaten.any()]:
             iterations = list(wide.index[beaten[sampler]])
             last = wide.index[-1]
             notes.append(
-                f"{dataset}: in the authors' own logs {sampler} has a lower FID than STANLEY at "
+                f"{display(dataset)}: in the authors' own logs {display(sampler)} has a lower FID than STANLEY at "
                 f"{len(iterations)} of {len(wide)} checkpoints ({', '.join(f'{i // 1000}k' for i in iterations)}); "
-                f"final FID at {last:,}: {sampler} {wide.loc[last, sampler]:.1f}, STANLEY {wide.loc[last, 'stanley']:.1f}.")
+                f"final FID at {last:,}: {display(sampler)} {number(wide.loc[last, sampler], 'fid')}, "
+                f"STANLEY {number(wide.loc[last, 'stanley'], 'fid')}.")
     return notes
 
 
@@ -275,13 +311,25 @@ def render(results: str | Path = "results", templates: str | Path | None = None,
         toy = eval_table[eval_table["dataset"] == "rings"]
         if len(toy):
             context["toy"] = {"summary": toy_summary(toy), "seeds": int(toy["seed"].nunique()),
-                              "samplers": [LABELS.get(s, s) for s in sampler_order(list(toy["sampler"].unique()))]}
+                              "samplers": [display(s) for s in sampler_order(list(toy["sampler"].unique()))]}
     context["paper_notes"] = paper_log_notes(pd.read_csv(PAPER_FID_CURVES)) if PAPER_FID_CURVES.is_file() else []
     context["learning_notes"] = learning_notes(results)
     if tables.table("claims").is_file():
-        context["claims"] = pd.read_csv(tables.table("claims")).astype(object).fillna("").to_dict("records")
+        ledger = pd.read_csv(tables.table("claims"))
+        ledger["reading"] = ledger["reading"].map(display)
+        context["claims"] = ledger.astype(object).fillna("").to_dict("records")
         described = checkpoint_table(results)
-        context["claim_checkpoints"] = described.to_html(index=False, border=0, float_format="%.3g") if len(described) else None
+        if len(described):
+            checkpoint_table_metrics = list(described["metric"])
+            for column in ("sampler", "baseline", "reading", "metric"):
+                if column in described:
+                    described[column] = described[column].map(display)
+            # in the units of each row's metric, all three to the decimal place the interval's width allows
+            widths = (described["high"] - described["low"]).abs()
+            for column in ("difference", "low", "high"):
+                described[column] = [change(v, w, m) if column == "difference" else change(v, w, m).lstrip("+")
+                                     for v, w, m in zip(described[column], widths, checkpoint_table_metrics)]
+        context["claim_checkpoints"] = html_table(described) if len(described) else None
     ablation = layout.ablation_tables.table("eval")
     if ablation.is_file():
         context["ablation"] = ablation_summary(pd.read_csv(ablation))
@@ -291,10 +339,10 @@ def render(results: str | Path = "results", templates: str | Path | None = None,
     if tables.table("provenance").is_file():
         jobs = pd.read_csv(tables.table("provenance"))
         context["provenance"] = provenance(jobs)
-        context["unfinished"] = [f"{r.dataset}/{r.sampler}/seed{r.seed}: {r.status}"
+        context["unfinished"] = [f"{display(r.dataset)}, {display(r.sampler)}, seed {r.seed}: {r.status}"
                                  for r in jobs.itertuples() if r.status != "completed"]
     context["diagnostics"] = report_context(results)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), autoescape=jinja2.select_autoescape(),
                              undefined=jinja2.StrictUndefined)
-    html = env.get_template("index.html.j2").render(**context)
-    return write_text(out if out is not None else layout.report, html)
+    env.filters.update(number=number, display=display)  # the templates' numbers and names: the same owners
+    return write_text(out if out is not None else layout.report, env.get_template("index.html.j2").render(**context))

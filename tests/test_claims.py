@@ -464,7 +464,7 @@ def test_report_notes_where_the_authors_logs_contradict_the_text():
     curves = pd.DataFrame({"dataset": ["d"] * 4, "sampler": ["stanley", "hmc", "stanley", "hmc"],
                            "iteration": [5000, 5000, 10000, 10000], "fid": [50.0, 40.0, 30.0, 35.0]})
     (note,) = paper_log_notes(curves)
-    assert "hmc has a lower FID than STANLEY at 1 of 2 checkpoints (5k)" in note
+    assert "HMC has a lower FID than STANLEY at 1 of 2 checkpoints (5k)" in note
     assert "lowest FID at every" in paper_log_notes(curves[curves["iteration"] == 10000])[0]
 
 

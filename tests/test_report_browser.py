@@ -1,7 +1,8 @@
-"""The report in a real browser: headless Chromium, no console errors, every image loads, not blank.
+"""The report in a real browser: headless Chromium, no console errors, every image loads, not blank,
+no sideways scrolling at a laptop's 1366 px nor at a phone's 375 px.
 
-Tests never install system packages: without Chromium the test skips with the reason (.ci/run
-installs Debian's chromium package on a CI machine; $STANLEY_CHROMIUM names another binary).
+Tests never install system packages: without Chromium (Debian's chromium package, which .ci/run installs on a CI
+machine; $STANLEY_CHROMIUM names another binary) the test skips and says so.
 """
 
 from __future__ import annotations
@@ -19,16 +20,19 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
-def find_chromium() -> str:
-    for name in (os.environ.get("STANLEY_CHROMIUM"), "chromium", "chromium-browser", "google-chrome"):
-        path = name and shutil.which(name)
-        if path:
-            return path
-    pytest.skip("Chromium is not installed (apt-get install chromium, as .ci/run does; or set STANLEY_CHROMIUM)")
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    """Checked before the report is built, so a machine without a browser skips at once."""
+    pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
+    path = next(filter(None, (shutil.which(name) for name in (os.environ.get("STANLEY_CHROMIUM"), "chromium",
+                                                              "chromium-browser") if name)), None)
+    if not path:
+        pytest.skip("Chromium is not installed (no chromium on PATH); install Debian's chromium package to run this test")
+    return path
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory):
+def rendered(tmp_path_factory, chromium):
     """A real report from two tiny rings runs, each of two seeds."""
     results = tmp_path_factory.mktemp("results")
     runs = []
@@ -48,9 +52,8 @@ def rendered(tmp_path_factory):
     return report.render(results, out=results / "index.html", scale="smoke")
 
 
-def test_report_in_headless_chromium(rendered, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
-    chromium = find_chromium()
+def test_report_in_headless_chromium(chromium, rendered, tmp_path):
+    from playwright import sync_api
     errors, shot = [], tmp_path / "report.png"
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
@@ -64,10 +67,15 @@ def test_report_in_headless_chromium(rendered, tmp_path):
         headings = page.evaluate("Array.from(document.querySelectorAll('nav a')).map(a => a.getAttribute('href'))")
         missing_targets = [h for h in headings if not page.query_selector(h)]
         page.screenshot(path=str(shot))
+        phone = browser.new_page(viewport={"width": 375, "height": 812})  # a phone: wide tables scroll in their box
+        phone.goto(rendered.resolve().as_uri())
+        phone.wait_for_load_state("load")
+        phone_overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         browser.close()
     assert errors == []
     assert len(images) >= 4 and all(ok for _, ok in images), images
     assert overflow <= 0, f"the page is {overflow}px wider than a 1366px screen"
+    assert phone_overflow <= 0, f"the page is {phone_overflow}px wider than a 375px phone screen"
     assert missing_targets == [], "table-of-contents links without a target"
     from PIL import Image
 

@@ -11,16 +11,17 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import SymmetricalLogLocator
 
 from ..errors import unknown
-from ..figures import LABELS, PALETTE, plt, sampler_order, save
+from ..figures import PALETTE, display, plt, sampler_order, save
 
 
 def _read(inputs: Sequence[str]) -> pd.DataFrame:
     return pd.concat([pd.read_csv(p) for p in inputs], ignore_index=True)
 
 
-def _panels(count: int, width: float = 3.6, height: float = 3.0, columns: int = 4):
+def _panels(count: int, width: float = 4.2, height: float = 3.2, columns: int = 2):
     columns = min(columns, count)
     rows = math.ceil(count / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * rows), squeeze=False)
@@ -39,6 +40,12 @@ def _legend(fig, axes) -> None:
                    frameon=False, bbox_to_anchor=(0.5, -0.02))
 
 
+def _symlog(ax) -> None:
+    """log(ΠV/V) spans 0.01 to thousands of either sign: symmetric log, ticks every two decades."""
+    ax.set_yscale("symlog", linthresh=0.01)
+    ax.yaxis.set_major_locator(SymmetricalLogLocator(linthresh=0.01, base=100))
+
+
 def drift(inputs: Sequence[str], out: str | Path) -> Path:
     """sup over directions of log(Pi V / V) against the radius, one panel per target."""
     table = _read(inputs)
@@ -51,16 +58,20 @@ def drift(inputs: Sequence[str], out: str | Path) -> Path:
             line = part[part["sampler"] == sampler]
             y = line["log_ratio"].replace(np.inf, np.nan)
             ax.plot(line["radius"], y, marker="o", ms=3, lw=1.3, color=PALETTE.get(sampler),
-                    label=LABELS.get(sampler, sampler))
+                    label=display(sampler))
         ax.axhline(0.0, color="k", lw=0.8, ls=":")
-        ax.set_yscale("symlog", linthresh=0.01)
+        _symlog(ax)
         ax.set_title(target, fontsize=10)
         ax.set_xlabel("|z|")
-    axes[0].set_ylabel("sup over directions of log(ΠV/V)")
+    for ax in axes[::2]:  # the first column of each row
+        ax.set_ylabel("largest log(ΠV/V) over directions", fontsize=9)
     _legend(fig, axes)
     fig.suptitle("Drift ratio against the radius (below the dotted line: ΠV < V)", fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
     return save(fig, out)
+
+
+DISTANCES = {"sw": "sliced W2", "tv": "total variation"}
 
 
 def rate(inputs: Sequence[str], out: str | Path) -> Path:
@@ -74,7 +85,7 @@ def rate(inputs: Sequence[str], out: str | Path) -> Path:
             curve = part[part["sampler"] == sampler]
             colour = PALETTE.get(sampler)
             ax.plot(curve["grad_evals"], curve["distance_to_target"], color=colour, lw=1.3,
-                    label=LABELS.get(sampler, sampler))
+                    label=display(sampler))
             noisy = float(curve["noise_scale"].iloc[0]) > 0 if "noise_scale" in curve else False
             if noisy and not curve["limit"].iloc[0].startswith("target"):
                 # (a noiseless kernel's limit is a point or a cycle: its distance to it says nothing)
@@ -85,9 +96,10 @@ def rate(inputs: Sequence[str], out: str | Path) -> Path:
         top = np.nanmax(part[["distance_to_target", "distance_to_limit"]].replace(np.inf, np.nan).to_numpy())
         if floor > 0 and np.isfinite(top):
             ax.set_ylim(0.3 * floor, 2 * top)
-        ax.set_title(f"{target} ({part['distance'].iloc[0]})", fontsize=10)
+        ax.set_title(f"{target} ({DISTANCES.get(part['distance'].iloc[0], part['distance'].iloc[0])})", fontsize=10)
         ax.set_xlabel("gradient evaluations")
-    axes[0].set_ylabel("distance")
+    for ax in axes[::2]:
+        ax.set_ylabel("distance")
     _legend(fig, axes)
     fig.suptitle("From a far start: solid to the target, dashed to the kernel's own (biased) limit, "
                  "dotted the sample-size floor", fontsize=10)
@@ -110,9 +122,9 @@ def uniformity(inputs: Sequence[str], out: str | Path) -> Path:
             ax.plot(line["radius"], line["log_ratio"].replace(np.inf, np.nan), color=colour, marker="o", ms=2.5,
                     lw=1.0, label=f"iteration {iteration:,}")
         ax.axhline(0.0, color="k", lw=0.8, ls=":")
-        ax.set_yscale("symlog", linthresh=0.01)
+        _symlog(ax)
         name = Path(str(run)).name or str(run)
-        ax.set_title(LABELS.get(sampler, sampler) + ("" if name == sampler else f" ({name})"), fontsize=9)
+        ax.set_title(display(sampler) + ("" if name == sampler else f" ({name})"), fontsize=9)
         ax.set_xlabel("|z|")
         ax.legend(fontsize=7, frameon=False)
     axes[0].set_ylabel("sup over directions of log(Π_θV/V)")
