@@ -22,6 +22,7 @@ SAMPLER_FLAGS = {
     "norm": (str, "STANLEY: size of g in gamma (coordinate | sample | pixel)"),
     "noise_power": (float, "STANLEY: p in gamma**p on the noise (0.5 | 1)"),
     "drift": (str, "STANLEY: scaled | unscaled drift"),
+    "noise_sd": (str, "STANLEY: noise sd sqrt(s) eps gamma**p (langevin) or gamma**p alone (unit)"),
     "refresh": (str, "STANLEY: recompute gamma every step or once per call (step | iteration)"),
 }
 

@@ -15,12 +15,13 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 import yaml  # noqa: E402
 
+from . import readings  # noqa: E402
 from .errors import ConfigError, unknown  # noqa: E402
 from .io import write_atomic  # noqa: E402
 
-ORDER = ("stanley", "langevin", "mala", "stanley_mh", "hmc", "gd")
+ORDER = (*readings.NAMES, "langevin", "mala", "stanley_mh", "hmc", "gd")
 LABELS = {
-    "stanley": "STANLEY", "langevin": "Langevin", "mala": "MH (MALA)",
+    **readings.LABELS, "langevin": "Langevin", "mala": "MH (MALA)",
     "stanley_mh": "STANLEY + MH", "hmc": "HMC", "gd": "GD (no noise)",
 }
 PALETTE = dict(zip(ORDER, sns.color_palette("colorblind", len(ORDER))))

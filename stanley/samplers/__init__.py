@@ -24,11 +24,12 @@ from typing import Any, Dict, Tuple
 
 import torch
 
+from .. import readings
 from ..errors import ConfigError, unknown
 from .hmc import HMC
 from .metropolis import MetropolisAdjusted
 from .state import LogDensityFn, State, evaluate
-from .stepsize import DRIFTS, NOISE_POWERS, NORMS, REFRESHES, Anisotropic, Isotropic
+from .stepsize import DRIFTS, NOISE_POWERS, NOISE_SDS, NORMS, REFRESHES, Anisotropic, Isotropic
 from .unadjusted import Unadjusted
 
 _LANGEVIN = {"step_size": 0.1, "noise_scale": 1.0}
@@ -39,6 +40,7 @@ _STANLEY = {
     "noise_power": 0.5,
     "drift": "scaled",
     "refresh": "step",
+    "noise_sd": "langevin",
 }
 
 OPTIONS: Dict[str, Dict[str, Any]] = {
@@ -49,7 +51,11 @@ OPTIONS: Dict[str, Dict[str, Any]] = {
     "hmc": {**_LANGEVIN, "leapfrog": 5},
     "gd": {"step_size": 0.1},
 }
-"""Each sampler's options and their defaults (the paper's text for the STANLEY switches)."""
+OPTIONS.update({name: {key: value for key, value in _STANLEY.items() if key not in pinned}
+                for name, pinned in readings.PINNED.items() if name != readings.KERNEL})
+"""Each sampler's options and their defaults (the paper's text for the STANLEY switches).
+The other readings of STANLEY (:mod:`stanley.readings`) take every STANLEY option but the ones
+they pin."""
 
 NAMES = tuple(OPTIONS)
 ALL_OPTIONS = sorted({key for options in OPTIONS.values() for key in options})
@@ -58,10 +64,14 @@ ALL_OPTIONS = sorted({key for options in OPTIONS.values() for key in options})
 def _check(name: str, options: Dict[str, Any]) -> Dict[str, Any]:
     if name not in OPTIONS:
         raise unknown("sampler", name, NAMES)
+    pinned = readings.PINNED.get(name, {})
     for key in options:
+        if key in pinned:
+            raise ConfigError(f"sampler {name!r} is a reading of STANLEY with {key} pinned to {pinned[key]!r}; "
+                              f"to set {key}, use sampler {readings.KERNEL!r}")
         if key not in OPTIONS[name]:
             raise unknown(f"option for sampler {name!r}:", key, OPTIONS[name])
-    merged = {**OPTIONS[name], **options}
+    merged = {**OPTIONS[name], **pinned, **options}
 
     def positive(key: str, allow_zero: bool = False) -> None:
         value = merged[key]
@@ -80,13 +90,17 @@ def _check(name: str, options: Dict[str, Any]) -> Dict[str, Any]:
     positive("step_size")
     if "noise_scale" in merged:
         # accept/reject kernels target pi^(1/eps^2): eps = 0 has no target
-        positive("noise_scale", allow_zero=name in ("langevin", "stanley"))
+        positive("noise_scale", allow_zero=name == "langevin" or name in readings.PINNED)
     if "threshold" in merged:
         positive("threshold")
         one_of("norm", NORMS)
         one_of("noise_power", NOISE_POWERS)
         one_of("drift", DRIFTS)
         one_of("refresh", REFRESHES)
+        one_of("noise_sd", NOISE_SDS)
+        if merged["noise_sd"] != "langevin" and name == "stanley_mh":
+            raise ConfigError(f"sampler {name!r}: noise_sd must be langevin: an accept/reject kernel "
+                              "targets pi^(1/eps^2), so its noise must carry eps")
     if "leapfrog" in merged:
         value = merged["leapfrog"]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -101,10 +115,10 @@ def get(name: str, logdensity_fn: LogDensityFn, **options: Any):
         return HMC(logdensity_fn, o["step_size"], o["noise_scale"], o["leapfrog"])
     if name == "gd":
         return Unadjusted(logdensity_fn, Isotropic(o["step_size"], 0.0))
-    if name in ("stanley", "stanley_mh"):
+    if name in ("stanley", "stanley_mh") or name in readings.PINNED:
         rule = Anisotropic(
             o["step_size"], o["noise_scale"], o["threshold"], o["norm"], float(o["noise_power"]),
-            o["drift"], o["refresh"],
+            o["drift"], o["refresh"], o["noise_sd"],
         )
     else:
         rule = Isotropic(o["step_size"], o["noise_scale"])
