@@ -23,6 +23,8 @@ def ablation_dirs():
 
 
 use rule train as train_ablation with:
+    input:
+        unpack(lambda w: tuning_input(ABLATION_SPEC["dataset"], ABLATION_SPEC["sampler"])),
     output:
         metrics=ABLATION_DIR + "/metrics.csv",
         eval=ABLATION_DIR + "/eval.csv",

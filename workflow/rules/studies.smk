@@ -49,7 +49,8 @@ def study_run(wildcards):
 
 use rule train as train_study with:
     input:
-        unpack(lambda w: run_inputs(STUDIES[w.study]["dataset"], study_run(w))),
+        unpack(lambda w: {**run_inputs(STUDIES[w.study]["dataset"], study_run(w)),
+                          **tuning_input(STUDIES[w.study]["dataset"], w.sampler)}),
     output:
         metrics=STUDY_DIR + "/metrics.csv",
         eval=STUDY_DIR + "/eval.csv",

@@ -18,8 +18,14 @@ def run_inputs(dataset, run):
 
 
 def train_inputs(wildcards):
+    """A matrix run's inputs, and the tuning stage's choice (tuning.smk) when tuning is on."""
     dataset = getattr(wildcards, "dataset", None)
-    return run_inputs(dataset, run_config(wildcards)) if dataset in IMAGE_DATASETS else {}
+    inputs = run_inputs(dataset, run_config(wildcards)) if dataset in IMAGE_DATASETS else {}
+    return {**inputs, **tuning_input(dataset, wildcards.sampler)}
+
+
+def tuned_flag(wildcards, input):
+    return f"--tuned {input.tuned}" if "tuned" in input.keys() else ""
 
 
 rule train:
@@ -34,6 +40,7 @@ rule train:
         run=lambda w: yaml.safe_dump(run_config(w), sort_keys=True),
         dir=RUN_DIR,
         slot=slot_prefix,
+        tuned=tuned_flag,
     resources:
         gpu=lambda w: 1 if uses_gpu(w.dataset) else 0,
     threads: 1
@@ -41,5 +48,5 @@ rule train:
         RESULTS + "/logs/train/{dataset}/{sampler}/seed{seed}.log",
     shell:
         "mkdir -p {params.dir} && printf '%s' {params.run:q} > {params.dir}/run.yaml && "
-        "{params.slot}stanley train --config {params.dir}/run.yaml --out {params.dir} --threads {threads} "
+        "{params.slot}stanley train --config {params.dir}/run.yaml --out {params.dir} --threads {threads} {params.tuned} "
         "> {log} 2>&1"
