@@ -300,6 +300,8 @@ def study(inputs: Sequence[str], out: str | Path) -> Path:
     proxy = (summary["protocol"] == "proxy").any()
     fid_label = "final FID (proxy)" if proxy else "final FID (clean-fid, Inception)"
     ours = [("fid", fid_label)] if summary["fid_mean"].notna().any() else []
+    ours += [(m, label) for m, label in (("sliced_w2", "final sliced W2 of samples"), ("gamma_mean", "STANLEY's gamma, mean"))
+             if summary[f"{m}_mean"].notna().any()]
     ours.append(("grad_norm", "mean chain-gradient norm"))
     printed = [(m, label) for m, label in (("fid", "printed FID (Inception)"), ("grad_norm", "printed chain-gradient norm"))
                if m in set(paper["metric"])]

@@ -220,6 +220,10 @@ def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
                 row[spec["x"]] = r.x
             row["seeds"] = r.seeds
             row[f"final {fid_name}"] = _plus_minus(r.fid_mean, r.fid_sd, ".4g")
+            if summary["sliced_w2_mean"].notna().any():
+                row["final sliced W2"] = _plus_minus(r.sliced_w2_mean, r.sliced_w2_sd, ".4g")
+            if summary["gamma_mean_mean"].notna().any():
+                row["gamma, mean"] = _plus_minus(r.gamma_mean_mean, r.gamma_mean_sd, ".4g")
             row["chain-gradient norm"] = _plus_minus(r.grad_norm_mean, r.grad_norm_sd)
             row["diverged"] = f"{r.diverged} of {r.seeds}"
             for metric, values in paper[paper["variant"] == r.variant].groupby("metric", sort=False):
@@ -261,6 +265,53 @@ def paper_log_notes(curves: pd.DataFrame) -> List[str]:
     return notes
 
 
+def tuning_context(results: Path) -> Optional[Dict[str, Any]]:
+    """The tuning stage (stanley.tuning): the grid, each pilot's score and the choice, per data set."""
+    from . import tuning
+
+    files = sorted((results / "tuning").glob("*/pilots.csv"))
+    if not files:
+        return None
+    sections = []
+    for path in files:
+        table = pd.read_csv(path)
+        table["sampler"] = table["sampler"].map(lambda s: LABELS.get(s, s))
+        shown = [c for c in ("sampler", "point", "step_size", "metric", "score", "chosen", "acceptance", "movement",
+                             "gamma_mean", "status") if c in table.columns]
+        sections.append({"dataset": path.parent.name, "iterations": int(table["iterations"].iloc[0]),
+                         "fraction": float(table["budget_fraction"].iloc[0]),
+                         "points": sorted(table["point"].unique()),
+                         "html": table[shown].to_html(index=False, border=0, na_rep="", float_format="%.4g")})
+    return {"rule": tuning.RULE, "datasets": sections}
+
+
+def chains_context(tables: Path) -> Optional[Dict[str, Any]]:
+    """Do the chains move? Each run's last logged movement (mean |z_K - z_0| per coordinate, per
+    pixel on images), gamma and acceptance, mean +- sd over seeds; and the toy metric's floor."""
+    from . import readings
+
+    if not (tables / "metrics.csv").is_file():
+        return None
+    metrics = pd.read_csv(tables / "metrics.csv")
+    if "movement" not in metrics.columns:
+        return None
+    last = metrics[metrics["iteration"] == metrics.groupby(["dataset", "sampler", "seed"])["iteration"].transform("max")]
+    columns = [c for c in ("movement", "gamma_mean", "gamma_min", "acceptance") if c in last.columns]
+    sections = [{"dataset": dataset, "iteration": int(part["iteration"].max()),
+                 "html": mean_sd(part, columns).to_html(index=False, border=0)}
+                for dataset, part in last.groupby("dataset", sort=False)]
+    floors = []
+    if (tables / "eval.csv").is_file():
+        evals = pd.read_csv(tables / "eval.csv")
+        if "sliced_w2_floor" in evals.columns:
+            floors = [{"dataset": d, "floor": float(part["sliced_w2_floor"].mean())}
+                      for d, part in evals.dropna(subset=["sliced_w2_floor"]).groupby("dataset")]
+    return {"datasets": sections, "floors": floors,
+            "readings": [{"name": n, "label": readings.LABELS[n], "source": readings.SOURCES[n],
+                          "pinned": ", ".join(f"{k}: {v}" for k, v in readings.PINNED[n].items()) or "none (the switches' defaults)"}
+                         for n in readings.NAMES]}
+
+
 def render(results: str | Path = "results", templates: str | Path = "report/templates",
            out: str | Path = "report/index.html", scale: str = "paper") -> Path:
     results, templates = Path(results), Path(templates)
@@ -274,6 +325,7 @@ def render(results: str | Path = "results", templates: str | Path = "report/temp
         "claims": None, "ablation": None, "paper_notes": [],
         "images": images_context(results, templates.parent / "reference" / "paper_fid_curves.csv"),
         "studies": studies_context(results, templates.parent / "reference" / "beyond_paper.csv"),
+        "tuning": tuning_context(results), "chains": chains_context(tables),
     }
     if (tables / "eval.csv").is_file():
         eval_table = pd.read_csv(tables / "eval.csv")

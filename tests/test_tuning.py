@@ -122,6 +122,11 @@ def test_choice_round_trip_applies_the_multiplier(tmp_path):
 def test_shipped_configs_keep_pilots_under_their_budget():
     for name in ("config", "smoke"):
         config = load_yaml(f"workflow/config/{name}.yaml")
+        for dataset in set(config["datasets"]) & {"cifar10", "flowers102", "celeba", "shapes"}:
+            own = config["per_dataset"][dataset]  # as the workflow does: each image set's FID statistics
+            own["fid"] = {**own["fid"], "reference": f"results/reference/{dataset}.npz"}
         spec = tuning.check(config)
         assert spec, f"{name}.yaml runs a tuning stage"
-        assert set(spec["iterations"]) == set(config["datasets"])
+        fractions = tuning.budget(config, tuning.pilots(config))
+        assert set(fractions) == set(config["datasets"])
+        assert all(0 < f <= spec["max_fraction"] for f in fractions.values()), fractions

@@ -41,11 +41,15 @@ def workdir(tmp_path):
 
 def test_default_config_lists_the_paper_matrix(workdir):
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1").stdout)
-    assert counts["train"] == 63  # rings x 6 samplers x 3 seeds + 3 image sets x 5 samplers x 3 seeds
+    # rings x 7 samplers (two readings of STANLEY) x 3 seeds + 3 image sets x 6 samplers (two readings) x 3 seeds
+    assert counts["train"] == 75
     assert counts["report"] == 1 and counts["fig1"] == 1
-    # beyond the paper, on CIFAR-10 x (langevin, stanley) x 3 seeds: K sweep 6 + noise sweep 6 + Improved
-    # CD 6 variants = 108 runs, less 6 equal to the matrix's own runs and 6 equal to the K sweep's K100
-    assert counts["train_study"] == 96 and counts["study_tables"] == 3 and counts["study_figure"] == 3
+    # the tuning stage: 5 step multipliers for each (data set, sampler): (7 + 3 x 6) x 5 pilots, one choice per data set
+    assert counts["train_pilot"] == 125 and counts["tune"] == 4
+    # beyond the paper, on CIFAR-10 x (langevin, stanley, stanley_code) x 3 seeds: K sweep 6 + noise sweep 6 +
+    # Improved CD 6 variants = 162 runs, less 9 equal to the matrix's own runs and 9 equal to the K sweep's
+    # K100; and the rings with gamma active: 3 runs (its "paper" variant is the matrix's)
+    assert counts["train_study"] == 147 and counts["study_tables"] == 4 and counts["study_figure"] == 4
 
 
 def test_bad_config_stops_the_dag_with_the_key(workdir):
@@ -94,9 +98,9 @@ def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypat
     monkeypatch.setenv("STANLEY_INCEPTION", str(workdir / "weights/inception-2015-12-05.pt"))
     out = snakemake(workdir, "-n", "-p", "--cores", "all", "--resources", "gpu=4").stdout
     counts = job_counts(out)
-    assert counts["train"] == 63  # 18 rings + cifar10, flowers102, celeba x 5 samplers x 3 seeds
+    assert counts["train"] == 75  # 21 rings + cifar10, flowers102, celeba x 6 samplers x 3 seeds
     assert counts["reference_stats"] == 3 and counts["download_data"] == 3 and counts["download_inception"] == 1
-    assert counts["inpaint"] == 15  # celeba x 5 samplers x 3 seeds
+    assert counts["inpaint"] == 18  # celeba x 6 samplers x 3 seeds
     assert all(counts[f"fig{n}"] == 1 for n in range(1, 7)) and counts["report"] == 1
     assert "python -m stanley.slots --jobs-per-gpu 1 -- stanley train" in out
     assert "results/reference/cifar10_inception_32.npz" in out and "celeba_inception_64.npz" in out

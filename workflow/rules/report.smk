@@ -10,6 +10,8 @@ rule report:
         rules.claims.output,
         rules.ablation_figure.output if ABLATION_SPEC else [],
         expand(RESULTS + "/figures/study_{study}.png", study=STUDIES),
+        rules.tuning.input,
+        tuning="report/templates/tuning.html.j2",
         diagnostics="report/templates/diagnostics.html.j2",
         studies="report/templates/studies.html.j2",
         templates="report/templates/index.html.j2",
