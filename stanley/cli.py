@@ -46,7 +46,7 @@ def _tune(args: argparse.Namespace) -> None:
     from . import tuning
     from .io import write_csv, write_yaml
 
-    table = tuning.tuning_table(args.pilots, args.points, args.fraction)
+    table = tuning.tuning_table(args.pilots, args.points, args.fraction, args.tolerance)
     out = Path(args.out)
     write_csv(out / "pilots.csv", table)
     write_yaml(out / "choice.yaml", tuning.choice(table))
@@ -180,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pilots", nargs="+", required=True, help="pilot run directories")
     p.add_argument("--points", nargs="+", required=True, help="each pilot's grid point, e.g. step_size=x0.3")
     p.add_argument("--fraction", type=float, required=True, help="the pilots' share of the matrix's iterations")
+    p.add_argument("--tolerance", type=float, default=0.02, help="relative score difference the pilots cannot resolve")
     p.add_argument("--out", required=True, help="directory for pilots.csv and choice.yaml")
     p.set_defaults(func=_tune)
 

@@ -11,6 +11,7 @@ loses by construction). The suite key ``tuning`` declares, for every method alik
         step_size: [0.03, 0.1, 0.3, 1, 3]   # the same for every sampler that has the knob
       iterations: {rings: 500, cifar10: 5000}   # each data set's pilot length
       max_fraction: 0.1              # the pilots' share of the matrix's training iterations
+      tolerance: 0.02                # a relative score difference the pilots cannot resolve
 
 Each (data set, sampler) runs one pilot per grid point (the product of the knobs' grids, over
 the knobs the sampler takes), the matrix's run config with the knobs multiplied and the length
@@ -34,10 +35,13 @@ from . import samplers as sampler_registry
 from .config import deep_merge, resolve_run, samplers_of, validate_run
 from .errors import ConfigError, unknown
 
-KEYS = {"enabled", "seed", "grid", "iterations", "max_fraction"}
-RULE = ("lowest score at the pilot's end (FID on images, sliced W2 on toy targets); a pilot that "
-        "diverged or has no finite score is never chosen; a tie goes to the point nearest the "
-        "configured values; if no pilot finished, the configured values are kept")
+KEYS = {"enabled", "seed", "grid", "iterations", "max_fraction", "tolerance"}
+RULE = ("lowest score at the pilot's end (FID on images, sliced W2 on toy targets); a point other "
+        "than the configured values must beat them by more than the pilots' resolution (the larger "
+        "of tuning.tolerance times their score and, on toy targets, the sliced-W2 noise floor), "
+        "else the configured values are kept; a pilot that diverged or has no finite score is never "
+        "chosen; a tie goes to the point nearest the configured values; if no pilot finished, the "
+        "configured values are kept")
 """The selection rule, declared before any pilot runs (the report prints it)."""
 
 Key = Tuple[str, str, str]  # (dataset, sampler, point)
@@ -83,7 +87,10 @@ def check(suite: Dict[str, Any]) -> Dict[str, Any]:
     limit = spec.get("max_fraction", 0.1)
     if not _positive(limit) or limit > 1:
         raise ConfigError(f"tuning.max_fraction must be in (0, 1], got {limit!r}")
-    return {"seed": seed, "grid": grid, "iterations": iterations, "max_fraction": limit}
+    tolerance = spec.get("tolerance", 0.02)
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not 0 <= tolerance < 1:
+        raise ConfigError(f"tuning.tolerance must be a number in [0, 1), got {tolerance!r}")
+    return {"seed": seed, "grid": grid, "iterations": iterations, "max_fraction": limit, "tolerance": tolerance}
 
 
 def _positive(value: Any) -> bool:
@@ -158,23 +165,30 @@ def budget(suite: Dict[str, Any], pilot_runs: Dict[Key, Dict[str, Any]]) -> Dict
     return fractions
 
 
-def select(table: pd.DataFrame) -> pd.DataFrame:
+def select(table: pd.DataFrame, tolerance: float = 0.02) -> pd.DataFrame:
     """The table with a ``chosen`` column: one True per (dataset, sampler), by :data:`RULE`.
 
     ``table`` has one row per pilot: dataset, sampler, point, ``distance`` (how far the point
-    is from the configured values, e.g. the largest |log multiplier|), ``score`` and ``status``.
+    is from the configured values, e.g. the largest |log multiplier|), ``score``, ``status`` and
+    optionally ``floor`` (the score's noise floor: a difference below it is not resolved).
     """
     table = table.copy()
     score = pd.to_numeric(table["score"], errors="coerce")
+    floor = pd.to_numeric(table["floor"], errors="coerce").fillna(0.0) if "floor" in table else 0.0 * score
     valid = (table["status"] == "completed") & score.notna() & (score.abs() != math.inf)
     table["chosen"] = False
     for _, rows in table.groupby(["dataset", "sampler"], sort=False):
         candidates = rows[valid[rows.index]]
+        configured = rows.index[rows["distance"] == 0]
         if candidates.empty:  # no pilot finished: keep the configured values
-            candidates = rows[rows["distance"] == rows["distance"].min()]
-            pick = candidates.index[0] if (candidates["distance"] == 0).any() else None
+            pick = configured[0] if len(configured) else None
         else:
-            pick = candidates.sort_values(["score", "distance"], kind="stable").index[0]
+            pick = candidates.assign(score=score[candidates.index]).sort_values(["score", "distance"], kind="stable").index[0]
+            if len(configured) and valid[configured[0]]:
+                base = configured[0]
+                margin = max(tolerance * abs(score[base]), floor[base])
+                if score[pick] >= score[base] - margin:  # not resolved: the configured values stay
+                    pick = base
         if pick is not None:
             table.loc[pick, "chosen"] = True
     return table
@@ -231,6 +245,8 @@ def pilot_row(directory: str | Path) -> Dict[str, Any]:
         metric, score = "sliced_w2", float(evals["sliced_w2"].iloc[-1])
     row = {"dataset": run["data"]["name"], "sampler": run["sampler"]["name"], "iterations": run["training"]["iterations"],
            "metric": metric, "score": score, "status": status}
+    if metric == "sliced_w2" and "sliced_w2_floor" in evals.columns:
+        row["floor"] = float(evals["sliced_w2_floor"].iloc[-1])
     for key in ("step_size", "noise_scale", "threshold", "leapfrog"):
         if key in run["sampler"]["options"]:
             row[key] = run["sampler"]["options"][key]
@@ -239,13 +255,14 @@ def pilot_row(directory: str | Path) -> Dict[str, Any]:
     return row
 
 
-def tuning_table(directories: Sequence[str | Path], labels: Sequence[str], fraction: float) -> pd.DataFrame:
+def tuning_table(directories: Sequence[str | Path], labels: Sequence[str], fraction: float,
+                 tolerance: float = 0.02) -> pd.DataFrame:
     """Every pilot of one data set, the choice marked, and the pilots' share of its matrix."""
     if len(directories) != len(labels):
         raise ConfigError("give one grid point label per pilot directory")
     rows = [{**pilot_row(d), "point": label, "distance": distance(parse_point(label))}
             for d, label in zip(directories, labels)]
-    table = select(pd.DataFrame(rows))
+    table = select(pd.DataFrame(rows), tolerance)
     table["budget_fraction"] = fraction
     first = ["dataset", "sampler", "point", "metric", "score", "chosen", "acceptance", "movement", "gamma_mean"]
     return table[first + [c for c in table.columns if c not in first]]

@@ -104,6 +104,19 @@ def test_select_finds_the_optimum_of_a_simulated_response():
     assert picked[picked["chosen"]]["point"].tolist() == ["step_size=x0.3"]
 
 
+def test_select_keeps_the_configured_values_when_the_pilots_cannot_resolve_a_difference():
+    """Scores within the tolerance (or, on toy targets, within the sliced-W2 floor) of the configured
+    point do not move the choice: short pilots whose chains barely move score alike everywhere."""
+    flat = table([("shapes", "mala", f"step_size=x{m:g}", 4.29 + 0.001 * m, "completed") for m in (0.03, 0.3, 1.0)])
+    assert tuning.select(flat, tolerance=0.02).query("chosen")["point"].tolist() == ["step_size=x1"]
+    assert tuning.select(flat, tolerance=0.0).query("chosen")["point"].tolist() == ["step_size=x0.03"]
+    toy = table([("rings", "hmc", "step_size=x0.3", 0.10, "completed"), ("rings", "hmc", "step_size=x1", 0.12, "completed")])
+    toy["floor"] = 0.03
+    assert tuning.select(toy, tolerance=0.0).query("chosen")["point"].tolist() == ["step_size=x1"]
+    toy["floor"] = 0.01
+    assert tuning.select(toy, tolerance=0.0).query("chosen")["point"].tolist() == ["step_size=x0.3"]
+
+
 def test_choice_round_trip_applies_the_multiplier(tmp_path):
     picked = tuning.select(table([("rings", "mala", "step_size=x0.1", 0.2, "completed"),
                                   ("rings", "mala", "step_size=x1", 0.3, "completed")]))

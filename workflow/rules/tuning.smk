@@ -62,10 +62,12 @@ rule tune:
         pilots=lambda w: [PILOT_DIR.format(dataset=d, sampler=s, point=p) for d, s, p in pilot_keys(w.dataset)],
         points=lambda w: [p for _, _, p in pilot_keys(w.dataset)],
         fraction=lambda w: TUNING_BUDGET[w.dataset],
+        tolerance=TUNING.get("tolerance", 0.02),
     log:
         RESULTS + "/logs/tuning/{dataset}/tune.log",
     shell:
         "stanley tune --pilots {params.pilots} --points {params.points:q} --fraction {params.fraction} "
+        "--tolerance {params.tolerance} "
         "--out {RESULTS}/tuning/{wildcards.dataset} > {log} 2>&1"
 
 
