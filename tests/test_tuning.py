@@ -143,3 +143,40 @@ def test_shipped_configs_keep_pilots_under_their_budget():
         fractions = tuning.budget(config, tuning.pilots(config))
         assert set(fractions) == set(config["datasets"])
         assert all(0 < f <= spec["max_fraction"] for f in fractions.values()), fractions
+
+
+def fake_pilot(directory, sampler, step_size, sliced_w2, acceptance=None, status="completed"):
+    """A finished toy pilot's files, as `stanley train` writes them."""
+    import json
+
+    directory.mkdir(parents=True)
+    run = {"data": {"name": "rings"}, "sampler": {"name": sampler, "options": {"step_size": step_size}},
+           "training": {"iterations": 50}}
+    (directory / "config.yaml").write_text(yaml.safe_dump(run))
+    (directory / "provenance.json").write_text(json.dumps({"status": status}))
+    metrics = {"iteration": [25, 50], "movement": [0.2, 0.1]}
+    if acceptance is not None:
+        metrics["acceptance"] = [0.9, acceptance]
+    pd.DataFrame(metrics).to_csv(directory / "metrics.csv", index=False)
+    pd.DataFrame({"iteration": [0, 50], "sliced_w2": [1.0, sliced_w2], "sliced_w2_floor": [0.02, 0.02]}).to_csv(
+        directory / "eval.csv", index=False)
+
+
+def test_tune_command_scores_pilots_and_the_report_shows_them(tmp_path):
+    from stanley import report
+    from stanley.cli import main
+
+    grid = {"step_size=x0.3": (0.6, 0.10), "step_size=x1": (2.0, 0.20), "step_size=x3": (6.0, 0.05)}
+    dirs, points = [], []
+    for point, (step, score) in grid.items():
+        status = "diverged at iteration 9" if point == "step_size=x3" else "completed"
+        fake_pilot(tmp_path / "tuning/rings/mala" / point, "mala", step, score, acceptance=0.5, status=status)
+        dirs.append(str(tmp_path / "tuning/rings/mala" / point)), points.append(point)
+    out = tmp_path / "tuning/rings"
+    assert main(["tune", "--pilots", *dirs, "--points", *points, "--fraction", "0.05", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "pilots.csv")
+    assert table.query("chosen")["point"].tolist() == ["step_size=x0.3"]  # x3 scored lower but diverged
+    assert table["acceptance"].eq(0.5).all() and table["floor"].eq(0.02).all()
+    assert tuning.load_choice(out / "choice.yaml")["mala"]["multipliers"] == {"step_size": 0.3}
+    context = report.tuning_context(tmp_path)
+    assert context["datasets"][0]["fraction"] == 0.05 and "step_size=x0.3" in context["datasets"][0]["html"]
