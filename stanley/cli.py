@@ -33,10 +33,25 @@ def _train(args: argparse.Namespace) -> None:
         if args.dataset or args.sampler or args.seed is not None:
             raise ConfigError(f"{args.config} is a run config: --dataset/--sampler/--seed only select from a suite")
         run = config.complete_run(raw)
+    if args.tuned:  # the tuning stage's choice for this sampler (stanley.tuning)
+        from . import tuning
+
+        run = tuning.tuned(run, tuning.load_choice(args.tuned))
     if not args.threads and config.data_kind(run["data"]["name"]) == "toy":
         torch.set_num_threads(1)  # tiny nets: one thread is fastest (benchmarks/train_step.py)
     out = training.train(run, args.out, progress=not args.no_progress)
     print(f"stanley: {config.run_label(run)} written to {out}")
+
+
+def _tune(args: argparse.Namespace) -> None:
+    from . import tuning
+    from .io import write_csv, write_yaml
+
+    table = tuning.tuning_table(args.pilots, args.points, args.fraction, args.tolerance)
+    out = Path(args.out)
+    write_csv(out / "pilots.csv", table)
+    write_yaml(out / "choice.yaml", tuning.choice(table))
+    print(f"stanley: tuning choice for {len(table)} pilots written to {out}")
 
 
 def _sample(args: argparse.Namespace) -> None:
@@ -220,7 +235,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="a seed of the suite (suite configs only)")
     p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: 1 for toy targets, else torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--tuned", help="a tuning choice.yaml (stanley tune): its multipliers for this run's sampler")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("tune", help="score one data set's pilot runs and choose each sampler's grid point")
+    p.add_argument("--pilots", nargs="+", required=True, help="pilot run directories")
+    p.add_argument("--points", nargs="+", required=True, help="each pilot's grid point, e.g. step_size=x0.3")
+    p.add_argument("--fraction", type=float, required=True, help="the pilots' share of the matrix's iterations")
+    p.add_argument("--tolerance", type=float, default=0.02, help="relative score difference the pilots cannot resolve")
+    p.add_argument("--out", required=True, help="directory for pilots.csv and choice.yaml")
+    p.set_defaults(func=_tune)
 
     from .cliutil import add_sampler_options
 

@@ -53,10 +53,11 @@ SAMPLER_FLAGS = {
     "noise_scale": (float, "noise scale eps (accept/reject kernels target pi^(1/eps^2))"),
     "threshold": (float, "STANLEY threshold th"),
     "leapfrog": (int, "HMC leapfrog steps per transition"),
-    "norm": (str, "STANLEY: size of g in gamma"),
-    "noise_power": (float, "STANLEY: p in gamma**p on the noise"),
-    "drift": (str, "STANLEY: scaled or unscaled drift"),
-    "refresh": (str, "STANLEY: recompute gamma every step or once per call"),
+    "norm": (str, "STANLEY: size of g in gamma (coordinate | sample | pixel)"),
+    "noise_power": (float, "STANLEY: p in gamma**p on the noise (0.5 | 1)"),
+    "drift": (str, "STANLEY: scaled | unscaled drift"),
+    "noise_sd": (str, "STANLEY: noise sd sqrt(s) eps gamma**p (langevin) or gamma**p alone (unit)"),
+    "refresh": (str, "STANLEY: recompute gamma every step or once per call (step | iteration)"),
 }
 
 

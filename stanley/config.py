@@ -92,10 +92,10 @@ FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
     "seeds", "samplers", "datasets", "defaults", "per_dataset", "per_sampler", "gpu", "jobs_per_gpu",
     "diagnostics", "scale", "results", "samplers_per_dataset", "data_root", "figures", "inpainting", "ablation",
-    "studies",
+    "studies", "tuning",
 }
 """``figures`` and ``inpainting`` are read by the workflow only (workflow/rules/figures.smk, inpainting.smk);
-``studies`` by :mod:`stanley.studies`."""
+``studies`` by :mod:`stanley.studies`; ``tuning`` by :mod:`stanley.tuning`."""
 
 
 def _number(low: float | None = None, high: float | None = None, *, strict_low: bool = False,

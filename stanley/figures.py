@@ -14,22 +14,26 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from . import readings  # noqa: E402
 from .errors import ConfigError, unknown  # noqa: E402
 from .formatting import number  # noqa: E402
 from .io import write_atomic  # noqa: E402
 from .rundir import RunDir, Tables  # noqa: E402
 
-ORDER = ("stanley", "langevin", "mala", "stanley_mh", "hmc", "gd")
+ORDER = (*readings.NAMES, "langevin", "mala", "stanley_mh", "hmc", "gd")
 LABELS = {
-    "stanley": "STANLEY", "langevin": "Langevin", "mala": "MH (MALA)",
+    **readings.LABELS, "langevin": "Langevin", "mala": "MH (MALA)",
     "stanley_mh": "STANLEY + MH", "hmc": "HMC", "gd": "GD (no noise)",
     "cifar10": "CIFAR-10", "flowers102": "Flowers 102", "celeba": "CelebA",
     "kl": "KL(target || model)", "tv": "total variation", "sliced_w2": "sliced W2", "fid": "FID",
 }
 """The one display spelling of every sampler, data set and metric name: figures, tables and templates
 all go through :func:`display`, so a reader never sees "stanley" beside "STANLEY"."""
-PALETTE = dict(zip(ORDER, [sns.color_palette("colorblind")[i] for i in (0, 1, 2, 9, 4, 7)]))
-"""Colour-blind safe and pairwise distinct: STANLEY + MH a lighter blue beside STANLEY, GD grey."""
+_COLOURS = {"stanley": 0, "stanley_code": 3, "stanley_toy": 5, "langevin": 1, "mala": 2, "stanley_mh": 9,
+            "hmc": 4, "gd": 7}
+PALETTE = {name: sns.color_palette("colorblind")[_COLOURS.get(name, 6)] for name in ORDER}
+"""Colour-blind safe and pairwise distinct: STANLEY + MH a lighter blue beside STANLEY, the other
+readings of STANLEY red and brown, GD grey (a name added to ORDER alone gets pink)."""
 
 
 def display(name: object) -> str:
@@ -337,6 +341,8 @@ def study(inputs: Sequence[str], out: str | Path) -> Path:
     proxy = (summary["protocol"] == "proxy").any()
     fid_label = "final FID (proxy)" if proxy else "final FID (clean-fid, Inception)"
     ours = [("fid", fid_label)] if summary["fid_mean"].notna().any() else []
+    ours += [(m, label) for m, label in (("sliced_w2", "final sliced W2 of samples"), ("gamma_mean", "STANLEY's gamma, mean"))
+             if summary[f"{m}_mean"].notna().any()]
     ours.append(("grad_norm", "mean chain-gradient norm"))
     printed = [(m, label) for m, label in (("fid", "printed FID (Inception)"), ("grad_norm", "printed chain-gradient norm"))
                if m in set(paper["metric"])]

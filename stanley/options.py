@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, Iterable, Tuple
 
+from . import readings
 from .errors import ConfigError, unknown
 
 # -- data (stanley.targets, stanley.data) -------------------------------------------------
@@ -28,6 +29,7 @@ NORMS = ("coordinate", "sample", "pixel")
 DRIFTS = ("scaled", "unscaled")
 REFRESHES = ("step", "iteration")
 NOISE_POWERS = (0.5, 1.0)
+NOISE_SDS = ("langevin", "unit")
 
 _LANGEVIN = {"step_size": 0.1, "noise_scale": 1.0}
 _STANLEY = {
@@ -37,6 +39,7 @@ _STANLEY = {
     "noise_power": 0.5,
     "drift": "scaled",
     "refresh": "step",
+    "noise_sd": "langevin",
 }
 
 OPTIONS: Dict[str, Dict[str, Any]] = {
@@ -47,7 +50,11 @@ OPTIONS: Dict[str, Dict[str, Any]] = {
     "hmc": {**_LANGEVIN, "leapfrog": 5},
     "gd": {"step_size": 0.1},
 }
-"""Each sampler's options and their defaults (the paper's text for the STANLEY switches)."""
+OPTIONS.update({name: {key: value for key, value in _STANLEY.items() if key not in pinned}
+                for name, pinned in readings.PINNED.items() if name != readings.KERNEL})
+"""Each sampler's options and their defaults (the paper's text for the STANLEY switches).
+The other readings of STANLEY (:mod:`stanley.readings`) take every STANLEY option but the ones
+they pin."""
 
 NAMES = tuple(OPTIONS)
 ALL_OPTIONS = sorted({key for options in OPTIONS.values() for key in options})
@@ -56,10 +63,14 @@ ALL_OPTIONS = sorted({key for options in OPTIONS.values() for key in options})
 def check_sampler(name: str, options: Dict[str, Any]) -> Dict[str, Any]:
     if name not in OPTIONS:
         raise unknown("sampler", name, NAMES)
+    pinned = readings.PINNED.get(name, {})
     for key in options:
+        if key in pinned:
+            raise ConfigError(f"sampler {name!r} is a reading of STANLEY with {key} pinned to {pinned[key]!r}; "
+                              f"to set {key}, use sampler {readings.KERNEL!r}")
         if key not in OPTIONS[name]:
             raise unknown(f"option for sampler {name!r}:", key, OPTIONS[name])
-    merged = {**OPTIONS[name], **options}
+    merged = {**OPTIONS[name], **pinned, **options}
 
     def positive(key: str, allow_zero: bool = False) -> None:
         value = merged[key]
@@ -78,13 +89,17 @@ def check_sampler(name: str, options: Dict[str, Any]) -> Dict[str, Any]:
     positive("step_size")
     if "noise_scale" in merged:
         # accept/reject kernels target pi^(1/eps^2): eps = 0 has no target
-        positive("noise_scale", allow_zero=name in ("langevin", "stanley"))
+        positive("noise_scale", allow_zero=name == "langevin" or name in readings.PINNED)
     if "threshold" in merged:
         positive("threshold")
         one_of("norm", NORMS)
         one_of("noise_power", NOISE_POWERS)
         one_of("drift", DRIFTS)
         one_of("refresh", REFRESHES)
+        one_of("noise_sd", NOISE_SDS)
+        if merged["noise_sd"] != "langevin" and name == "stanley_mh":
+            raise ConfigError(f"sampler {name!r}: noise_sd must be langevin: an accept/reject kernel "
+                              "targets pi^(1/eps^2), so its noise must carry eps")
         if name == "stanley_mh" and merged["refresh"] == "iteration":
             # gamma frozen at the chain start makes each transition an MH kernel for a fixed
             # preconditioner, but the preconditioner depends on where the chain started, so the

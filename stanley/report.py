@@ -16,7 +16,7 @@ from .figures import display, sampler_order
 from .formatting import Blank, change, html_table, mean_sd_of, missing, number, plus_minus, quantity_of
 from .io import write_text
 from .packaged import BEYOND_PAPER, PAPER_FID_CURVES, TEMPLATES
-from .rundir import Layout
+from .rundir import Layout, Tables
 from .provenance import git_commit, now
 
 SCALES = {
@@ -244,6 +244,10 @@ def studies_context(results: Path, reference: Path) -> List[Dict[str, Any]]:
                 row[AXES.get(spec["x"], spec["x"])] = r.x
             row["seeds"] = r.seeds
             row[f"final {fid_name}"] = plus_minus(r.fid_mean, r.fid_sd, "fid")
+            if summary["sliced_w2_mean"].notna().any():
+                row["final sliced W2"] = plus_minus(r.sliced_w2_mean, r.sliced_w2_sd, "sliced_w2")
+            if summary["gamma_mean_mean"].notna().any():
+                row["gamma, mean"] = plus_minus(r.gamma_mean_mean, r.gamma_mean_sd, "gamma")
             row["chain-gradient norm"] = plus_minus(r.grad_norm_mean, r.grad_norm_sd, "grad_norm")
             row["diverged"] = f"{r.diverged} of {r.seeds}"
             for metric, values in paper[paper["variant"] == r.variant].groupby("metric", sort=False):
@@ -289,6 +293,53 @@ def paper_log_notes(curves: pd.DataFrame) -> List[str]:
     return notes
 
 
+def tuning_context(results: Path) -> Optional[Dict[str, Any]]:
+    """The tuning stage (stanley.tuning): the grid, each pilot's score and the choice, per data set."""
+    from . import tuning
+
+    files = Layout(results).tuning_tables()
+    if not files:
+        return None
+    sections = []
+    for path in files:
+        table = pd.read_csv(path)
+        table["sampler"] = table["sampler"].map(display)
+        shown = [c for c in ("sampler", "point", "step_size", "metric", "score", "chosen", "acceptance", "movement",
+                             "gamma_mean", "status") if c in table.columns]
+        sections.append({"dataset": path.parent.name, "iterations": int(table["iterations"].iloc[0]),
+                         "fraction": float(table["budget_fraction"].iloc[0]),
+                         "points": sorted(table["point"].unique()),
+                         "html": html_table(table[shown], formats={"step_size": "setting", "score": "value"})})
+    return {"rule": tuning.RULE, "datasets": sections}
+
+
+def chains_context(tables: Tables) -> Optional[Dict[str, Any]]:
+    """Do the chains move? Each run's last logged movement (mean |z_K - z_0| per coordinate, per
+    pixel on images), gamma and acceptance, mean ± sd over seeds; and the toy metric's floor."""
+    from . import readings
+
+    if not tables.table("metrics").is_file():
+        return None
+    metrics = pd.read_csv(tables.table("metrics"))
+    if "movement" not in metrics.columns:
+        return None
+    last = metrics[metrics["iteration"] == metrics.groupby(["dataset", "sampler", "seed"])["iteration"].transform("max")]
+    columns = [c for c in ("movement", "gamma_mean", "gamma_min", "acceptance") if c in last.columns]
+    sections = [{"dataset": dataset, "iteration": int(part["iteration"].max()),
+                 "html": html_table(mean_sd(part, columns))}
+                for dataset, part in last.groupby("dataset", sort=False)]
+    floors = []
+    if tables.table("eval").is_file():
+        evals = pd.read_csv(tables.table("eval"))
+        if "sliced_w2_floor" in evals.columns:
+            floors = [{"dataset": d, "floor": float(part["sliced_w2_floor"].mean())}
+                      for d, part in evals.dropna(subset=["sliced_w2_floor"]).groupby("dataset")]
+    return {"datasets": sections, "floors": floors,
+            "readings": [{"name": n, "label": readings.LABELS[n], "source": readings.SOURCES[n],
+                          "pinned": ", ".join(f"{k}: {v}" for k, v in readings.PINNED[n].items()) or "none (the switches' defaults)"}
+                         for n in readings.NAMES]}
+
+
 def render(results: str | Path = "results", templates: str | Path | None = None,
            out: str | Path | None = None, scale: str = "paper") -> Path:
     """``templates``: a folder of templates to use instead of the packaged ones; ``out`` defaults
@@ -305,6 +356,7 @@ def render(results: str | Path = "results", templates: str | Path | None = None,
         "claims": None, "ablation": None, "paper_notes": [], "learning_notes": [], "claim_checkpoints": None,
         "images": images_context(results, PAPER_FID_CURVES),
         "studies": studies_context(results, BEYOND_PAPER),
+        "tuning": tuning_context(results), "chains": chains_context(tables),
     }
     if tables.table("eval").is_file():
         eval_table = pd.read_csv(tables.table("eval"))

@@ -186,6 +186,14 @@ class Layout:
         return [RunDir(path.parent) for path in sorted((self.root / "inpainting").glob(f"*/*/seed*/{INPAINTING_TABLE}"))]
 
     @property
+    def tuning(self) -> Path:
+        """The tuning stage: ``<dataset>/<sampler>/<point>/`` pilots, ``<dataset>/pilots.csv`` and ``choice.yaml``."""
+        return self.root / "tuning"
+
+    def tuning_tables(self) -> List[Path]:
+        return sorted(self.tuning.glob("*/pilots.csv"))
+
+    @property
     def report(self) -> Path:
         """The rendered report, under the results of its own scale."""
         return self.root / "report" / "index.html"

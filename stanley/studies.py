@@ -137,11 +137,26 @@ def summarise(tables: str | Path, tail: float = 0.1) -> pd.DataFrame:
         per_run = per_run.merge(last[keys + ["fid", "protocol"]], on=keys, how="left")
     else:
         per_run = per_run.assign(fid=np.nan, protocol="")
+    # a toy study: the final sliced W2, and gamma's mean over the same tail (is STANLEY's step active?)
+    eval_file = tables / "eval.csv"
+    if eval_file.is_file():
+        evals = pd.read_csv(eval_file)
+        if "sliced_w2" in evals.columns:
+            last = evals[evals["iteration"] == evals.groupby(keys)["iteration"].transform("max")]
+            per_run = per_run.merge(last[keys + ["sliced_w2"]], on=keys, how="left")
+    if "gamma_mean" in metrics.columns:
+        gamma = metrics[metrics["iteration"] >= (1 - tail) * end].groupby(keys)["gamma_mean"].mean().rename("gamma_mean")
+        per_run = per_run.merge(gamma.reset_index(), on=keys, how="left")
+    for column in ("sliced_w2", "gamma_mean"):
+        if column not in per_run.columns:
+            per_run[column] = np.nan
     per_run["diverged"] = per_run["status"].astype(str).str.startswith("diverged")
     grouped = per_run.groupby(["variant", "sampler"], sort=False)
     summary = grouped.agg(x=("x", "first"), seeds=("seed", "nunique"), fid_mean=("fid", "mean"),
                           fid_sd=("fid", "std"), grad_norm_mean=("grad_norm", "mean"),
-                          grad_norm_sd=("grad_norm", "std"), diverged=("diverged", "sum"),
+                          grad_norm_sd=("grad_norm", "std"), sliced_w2_mean=("sliced_w2", "mean"),
+                          sliced_w2_sd=("sliced_w2", "std"), gamma_mean_mean=("gamma_mean", "mean"),
+                          gamma_mean_sd=("gamma_mean", "std"), diverged=("diverged", "sum"),
                           protocol=("protocol", "first")).reset_index()
     order = {name: i for i, name in enumerate(spec["variants"])}
     return summary.sort_values(["variant", "sampler"], key=lambda c: c.map(order) if c.name == "variant" else c,

@@ -182,6 +182,10 @@ class Trainer:
             self.grid = Grid(self.data.target.extent, ev["grid_size"])
             exact_generator = torch.Generator().manual_seed(10_000 + run["seed"])
             self.exact_samples = self.data.target.sample(ev["n_samples"], exact_generator)
+            # the metric's noise floor: the distance between two exact sample sets of this size
+            twin = self.data.target.sample(ev["n_samples"], torch.Generator().manual_seed(20_000 + run["seed"]))
+            self.sliced_w2_floor = sliced_wasserstein(twin, self.exact_samples, ev["projections"],
+                                                      torch.Generator().manual_seed(run["seed"]))
         self.checkpoints = Checkpoints(self.files.checkpoints, config_hash(run),
                                        run["training"]["keep_checkpoints"], log)
         self.iteration = 0
@@ -246,6 +250,7 @@ class Trainer:
             improved.after_step(chain_ends, self.net)
         return {"loss": loss.detach(), "total_loss": total.detach(), "f_data": f_data.detach(),
                 "f_model": f_model.detach(), "finite_chains": torch.isfinite(chain_ends).all(),
+                "movement": (chain_ends - z0.detach()).abs().mean(),
                 **{key: value.detach() for key, value in terms.items()}, **info}
 
     def divergence(self, values: Dict[str, torch.Tensor]) -> str:
@@ -263,6 +268,7 @@ class Trainer:
         row["energy_diff"] = float(values["f_data"] - values["f_model"])
         row["loss"] = float(values["loss"])
         row["grad_norm"] = float(values["grad_norm"].mean())
+        row["movement"] = float(values["movement"])  # mean |z_K - z_0| per coordinate: do the chains move?
         for key in ("kl_loss", "entropy_loss"):
             if key in values:
                 row[key] = float(values[key])
@@ -300,6 +306,7 @@ class Trainer:
         row["sliced_w2"] = (sliced_wasserstein(samples, self.exact_samples, ev["projections"],
                                                torch.Generator().manual_seed(self.iteration))
                             if finite else float("nan"))
+        row["sliced_w2_floor"] = self.sliced_w2_floor
         self.evals.append(row)
         self.snapshots[self.iteration] = {
             "log_density": log_q.view(self.grid.size, self.grid.size).numpy(),
@@ -385,7 +392,7 @@ class Trainer:
         write_csv(files.metrics, pd.DataFrame(self.metrics or None, columns=None if self.metrics else METRICS))
 
 
-METRICS = ["iteration", "energy_diff", "loss", "grad_norm", "wall_time"]  # the columns every sampler has
+METRICS = ["iteration", "energy_diff", "loss", "grad_norm", "movement", "wall_time"]  # the columns every sampler has
 FID_COLUMNS = ["iteration", "fid", "protocol", "n_samples", "reference"]
 
 

@@ -99,8 +99,14 @@ def test_shipped_configs_are_valid():
         for name in set(suite["datasets"]) & {"cifar10", "flowers102", "celeba", "shapes"}:
             own = suite["per_dataset"][name]
             own["fid"] = {**own["fid"], "reference": f"results/reference/{name}.npz"}
-    assert len(list(config.suite_runs(default))) == 63  # rings x 6 samplers x 3 seeds + 3 image sets x 5 x 3
-    assert len(list(config.suite_runs(smoke))) == 22  # rings x 6 x 2 seeds + shapes x 5 x 2
+    # rings x 7 samplers (STANLEY's paper and toy-script readings) x 3 seeds + 3 image sets x 6 (its paper
+    # and image-code readings) x 3; smoke: rings x 7 x 2 seeds + shapes x 6 x 2
+    assert len(list(config.suite_runs(default))) == 75
+    assert len(list(config.suite_runs(smoke))) == 26
+    for suite in (default, smoke):
+        for dataset in suite["datasets"]:
+            names = config.samplers_of(suite, dataset)
+            assert ("stanley_code" in names) == (dataset != "rings") and ("stanley_toy" in names) == (dataset == "rings")
 
 
 def test_config_hash_changes_with_any_value():

@@ -151,3 +151,41 @@ def test_full_disk_during_outputs_leaves_no_torn_file(tmp_path, monkeypatch):
         training.train(run, tmp_path, progress=False)
     assert (tmp_path / "eval.csv").read_bytes() == before  # the old complete file, untouched
     assert not list(tmp_path.glob(".*.tmp"))  # no temporary left behind
+
+
+@pytest.mark.parametrize("sampler", ["stanley", "stanley_toy", "gd"])
+def test_movement_is_the_mean_distance_of_the_sampling_call(tmp_path, sampler):
+    """metrics.csv's movement is mean |z_K - z_0| of the iteration's chains, replayed here apart
+    from the trainer: the same starts and noise, a copy of the network before its update."""
+    import copy
+
+    from stanley import samplers
+
+    run = config.complete_run(config.deep_merge(small_run(sampler, iterations=1, mcmc_steps=20),
+                                                {"evaluation": {"temperature": 1e-4}}))
+    trainer = training.Trainer(run, tmp_path, progress=False)
+    net, state = copy.deepcopy(trainer.net), trainer.chain_generator.get_state()
+    values = trainer.step()
+    replay = torch.Generator().set_state(state)
+    z0 = trainer.chains.draw(replay)
+    kernel = samplers.get(sampler, net, **run["sampler"]["options"])
+    final, _ = samplers.sample(kernel, z0, run["training"]["mcmc_steps"], replay)
+    expected = (final.z - z0).abs().mean()
+    assert float(expected) > 0
+    torch.testing.assert_close(values["movement"], expected)
+    trainer.record_metrics(values, 1)
+    assert trainer.metrics[-1]["movement"] == pytest.approx(float(expected))
+
+
+def test_eval_records_the_sliced_w2_noise_floor(tmp_path):
+    """The floor is the distance between two exact sample sets of the evaluation's size: it
+    shrinks as the size grows (about as 1/sqrt(n))."""
+    floors = []
+    for n in (300, 4800):
+        run = config.complete_run(config.deep_merge(small_run(iterations=1, mcmc_steps=10),
+                                                    {"evaluation": {"every": 1, "n_samples": n}}))
+        training.train(run, tmp_path / str(n), progress=False)
+        evals = pd.read_csv(tmp_path / str(n) / "eval.csv")
+        assert evals["sliced_w2_floor"].nunique() == 1
+        floors.append(evals["sliced_w2_floor"].iloc[0])
+    assert 0 < floors[1] < 0.5 * floors[0]

@@ -44,11 +44,15 @@ def workdir(tmp_path):
 
 def test_default_config_lists_the_paper_matrix(workdir):
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1").stdout)
-    assert counts["train"] == 63  # rings x 6 samplers x 3 seeds + 3 image sets x 5 samplers x 3 seeds
+    # rings x 7 samplers (two readings of STANLEY) x 3 seeds + 3 image sets x 6 samplers (two readings) x 3 seeds
+    assert counts["train"] == 75
     assert counts["report"] == 1 and counts["fig1"] == 1
-    # beyond the paper, on CIFAR-10 x (langevin, stanley) x 3 seeds: K sweep 6 + noise sweep 6 + Improved
-    # CD 6 variants = 108 runs, less 6 equal to the matrix's own runs and 6 equal to the K sweep's K100
-    assert counts["train_study"] == 96 and counts["study_tables"] == 3 and counts["study_figure"] == 3
+    # the tuning stage: 5 step multipliers for each (data set, sampler): (7 + 3 x 6) x 5 pilots, one choice per data set
+    assert counts["train_pilot"] == 125 and counts["tune"] == 4
+    # beyond the paper, on CIFAR-10 x (langevin, stanley, stanley_code) x 3 seeds: K sweep 6 + noise sweep 6 +
+    # Improved CD 6 variants = 162 runs, less 9 equal to the matrix's own runs and 9 equal to the K sweep's
+    # K100; and the rings with gamma active: 3 runs (its "paper" variant is the matrix's)
+    assert counts["train_study"] == 147 and counts["study_tables"] == 4 and counts["study_figure"] == 4
 
 
 def test_bad_config_stops_the_dag_with_the_key(workdir):
@@ -97,9 +101,9 @@ def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypat
     monkeypatch.setenv("STANLEY_INCEPTION", str(workdir / "weights/inception-2015-12-05.pt"))
     out = snakemake(workdir, "-n", "-p", "--cores", "all", "--resources", "gpu=4").stdout
     counts = job_counts(out)
-    assert counts["train"] == 63  # 18 rings + cifar10, flowers102, celeba x 5 samplers x 3 seeds
+    assert counts["train"] == 75  # 21 rings + cifar10, flowers102, celeba x 6 samplers x 3 seeds
     assert counts["reference_stats"] == 3 and counts["download_data"] == 3 and counts["download_inception"] == 1
-    assert counts["inpaint"] == 15  # celeba x 5 samplers x 3 seeds
+    assert counts["inpaint"] == 18  # celeba x 6 samplers x 3 seeds
     assert all(counts[f"fig{n}"] == 1 for n in range(1, 7)) and counts["report"] == 1
     assert "python -m stanley.slots --jobs-per-gpu 1 -- stanley train" in out
     assert "results/reference/cifar10_inception_32.npz" in out and "celeba_inception_64.npz" in out
@@ -197,29 +201,30 @@ def test_training_jobs_print_one_short_command(workdir):
     """-p shows each training command, not the run config: that is written by its own job."""
     out = snakemake(workdir, "-n", "-p", "--cores", "1", "--configfile", "workflow/config/smoke.yaml").stdout
     train = [cmd for cmd in shell_commands(out) if " stanley train " in f" {cmd}"]
-    assert len(train) == 22 + 4 + 22  # the matrix, the ablation variants and the study runs
+    assert len(train) == 26 + 4 + 23 + 26  # the matrix, the ablation variants, the study runs, the pilots
     for cmd in train:
-        assert re.fullmatch(r"stanley train --config \S+/run\.yaml --out \S+ --threads 1 > \S+\.log 2>&1", cmd), cmd
-    assert max(map(len, shell_commands(out))) < 1000
+        assert re.fullmatch(r"stanley train --config \S+/run\.yaml --out \S+ --threads 1( --tuned \S+)? > \S+\.log 2>&1",
+                            cmd), cmd
+    assert max(map(len, train)) < 1000
 
 
 def test_config_overrides_are_typed_as_yaml(workdir):
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--config", "seeds=[0]").stdout)
-    assert counts["train"] == 21  # rings x 6 + 3 image sets x 5, one seed
+    assert counts["train"] == 25  # rings x 7 + 3 image sets x 6 (the samplers and STANLEY's readings), one seed
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--config", "seeds=[0, 2]",
                                   "samplers=[stanley]", "samplers_per_dataset={cifar10: [stanley, gd]}",
                                   "jobs_per_gpu=2").stdout)
-    # rings x stanley + cifar10 x (stanley, gd) + flowers102, celeba x their five, two seeds
-    assert counts["train"] == 2 * (1 + 2 + 5 + 5)
+    # rings x stanley + cifar10 x (stanley, gd) + flowers102, celeba x their six, two seeds
+    assert counts["train"] == 2 * (1 + 2 + 6 + 6)
 
 
 def test_partial_configfile_merges_a_full_one_replaces(workdir):
     partial = workdir / "partial.yaml"
     partial.write_text("seeds: [1]\n")
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--configfile", str(partial)).stdout)
-    assert counts["train"] == 21  # the paper's matrix, with one seed
+    assert counts["train"] == 25  # the paper's matrix, with one seed
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--configfile", "workflow/config/smoke.yaml").stdout)
-    assert counts["train"] == 22 and "download_data" not in counts  # the smoke matrix alone
+    assert counts["train"] == 26 and "download_data" not in counts  # the smoke matrix alone
 
 
 @pytest.mark.parametrize("results", ["/x;touch PWNED;", "r$(touch PWNED)", "a`touch PWNED`", "new\nline", "{x}"])

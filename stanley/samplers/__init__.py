@@ -23,6 +23,7 @@ from typing import Any, Dict, Tuple
 
 import torch
 
+from .. import readings
 from ..errors import ConfigError
 from ..options import ALL_OPTIONS, NAMES, OPTIONS, check_sampler as _check, options_for
 from .hmc import HMC
@@ -31,6 +32,7 @@ from .state import LogDensityFn, State, evaluate
 from .stepsize import Anisotropic, Isotropic
 from .unadjusted import Unadjusted
 
+
 def get(name: str, logdensity_fn: LogDensityFn, **options: Any):
     """A kernel by its registry name; unknown names and options raise :class:`ConfigError`."""
     o = _check(name, options)
@@ -38,10 +40,10 @@ def get(name: str, logdensity_fn: LogDensityFn, **options: Any):
         return HMC(logdensity_fn, o["step_size"], o["noise_scale"], o["leapfrog"])
     if name == "gd":
         return Unadjusted(logdensity_fn, Isotropic(o["step_size"], 0.0))
-    if name in ("stanley", "stanley_mh"):
+    if name in ("stanley", "stanley_mh") or name in readings.PINNED:
         rule = Anisotropic(
             o["step_size"], o["noise_scale"], o["threshold"], o["norm"], float(o["noise_power"]),
-            o["drift"], o["refresh"],
+            o["drift"], o["refresh"], o["noise_sd"],
         )
     else:
         rule = Isotropic(o["step_size"], o["noise_scale"])

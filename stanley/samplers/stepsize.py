@@ -13,7 +13,7 @@ from typing import Dict, Tuple, Union
 
 import torch
 
-from ..options import DRIFTS, NOISE_POWERS, NORMS, REFRESHES  # noqa: F401 (the switches' values)
+from ..options import DRIFTS, NOISE_POWERS, NOISE_SDS, NORMS, REFRESHES  # noqa: F401 (the switches' values)
 from .state import State
 
 Coefficient = Union[float, torch.Tensor]
@@ -41,9 +41,11 @@ class Anisotropic:
     ``norm`` says what |g| is: each coordinate (the paper's text), the whole sample's L2 norm,
     or each pixel's norm over channels (axis 1). ``noise_power`` is p in ``gamma**p`` on the
     noise (0.5 is eq. 5; 1 is the authors' code); ``drift="unscaled"`` leaves gamma off the
-    drift. With ``refresh="iteration"`` gamma is computed once, at the chain start of a call
-    (Algorithm 1 line 3 read literally), and held for all its steps; only the unadjusted kernel
-    takes it, since no Metropolis correction makes a start-dependent gamma leave pi invariant.
+    drift. ``noise_sd="unit"`` drops ``sqrt(s) * eps`` from the noise, leaving ``gamma**p``
+    (the authors' toy script: sd sqrt(gamma), up to 1/eps times the Langevin noise). With
+    ``refresh="iteration"`` gamma is computed once, at the chain start of a call (Algorithm 1
+    line 3 read literally), and held for all its steps; only the unadjusted kernel takes it,
+    since no Metropolis correction makes a start-dependent gamma leave pi invariant.
     """
 
     step_size: float
@@ -53,6 +55,7 @@ class Anisotropic:
     noise_power: float = 0.5
     drift: str = "scaled"
     refresh: str = "step"
+    noise_sd: str = "langevin"
 
     def gamma(self, grad: torch.Tensor) -> torch.Tensor:
         if self.norm == "coordinate":
@@ -72,5 +75,6 @@ class Anisotropic:
         gamma = state.gamma if state.gamma is not None else self.gamma(state.grad)
         half_step = self.step_size / 2
         drift = half_step * gamma if self.drift == "scaled" else half_step
-        noise = (math.sqrt(self.step_size) * self.noise_scale) * gamma.pow(self.noise_power)
+        base = math.sqrt(self.step_size) * self.noise_scale if self.noise_sd == "langevin" else 1.0
+        noise = base * gamma.pow(self.noise_power)
         return drift, noise, {"gamma_mean": gamma.mean(), "gamma_min": gamma.min()}

@@ -19,6 +19,7 @@ use rule train as train_ablation with:
             lambda w: {
                 "config": f"{ABLATION_DIR}/run.yaml".format(**w),
                 **run_inputs(ABLATION_SPEC["dataset"], ablation_run(w)),
+                **tuning_input(ABLATION_SPEC["dataset"], ABLATION_SPEC["sampler"]),
             }
         ),
     output:

@@ -13,6 +13,7 @@ from stanley import config as suite_config
 from stanley import fid as fid_lib
 from stanley import ablation as ablation_lib
 from stanley import studies as studies_lib
+from stanley import tuning as tuning_lib
 from stanley.diagnostics import suite as diagnostics_suite
 from stanley.errors import ConfigError
 
@@ -298,11 +299,73 @@ def run_inputs(dataset, run):
 
 
 def train_inputs(wildcards):
+    """A matrix run's inputs, and the tuning stage's choice when tuning is on."""
     dataset = wildcards.dataset
     inputs = {"config": f"{RUN_DIR}/run.yaml".format(**wildcards)}
     if dataset in IMAGE_DATASETS:
         inputs.update(run_inputs(dataset, run_config(wildcards)))
-    return inputs
+    return {**inputs, **tuning_input(dataset, wildcards.sampler)}
+
+
+def tuned_flag(wildcards, input):
+    """` --tuned CHOICE` for a run whose step the tuning stage chose ('' when tuning is off)."""
+    return f" --tuned {shlex.quote(input.tuned)}" if "tuned" in input.keys() else ""
+
+
+# --------------------------------------------------------------------------- tuning
+# Per (data set, sampler), one short pilot per point of the declared grid, scored at its end;
+# `stanley tune` picks each sampler's point by the declared rule (stanley/tuning.py), and every
+# run of that data set and sampler (matrix, study, ablation) trains with it. `tuning: {enabled:
+# false}` (or no tuning block) trains the configured values as given.
+
+try:
+    TUNING = tuning_lib.check(config)
+    PILOTS = tuning_lib.pilots(with_fid_references(config))
+    TUNING_BUDGET = (
+        tuning_lib.budget(with_fid_references(config), PILOTS) if TUNING else {}
+    )
+except ConfigError as error:
+    raise WorkflowError(f"invalid config: {error}")
+
+PILOT_DIR = in_results("tuning/{dataset}/{sampler}/{point}")
+TUNING_DIR = in_results("tuning/{dataset}")
+
+
+def tuning_input(dataset, sampler):
+    """The choice file a run of (dataset, sampler) trains with, as a named input ({} when off)."""
+    if not TUNING or not any(d == dataset and s == sampler for d, s, _ in PILOTS):
+        return {}
+    return {"tuned": os.path.join(TUNING_DIR.format(dataset=dataset), "choice.yaml")}
+
+
+def pilot_keys(dataset):
+    return [key for key in PILOTS if key[0] == dataset]
+
+
+def pilot_run(wildcards):
+    key = (wildcards.dataset, wildcards.sampler, wildcards.point)
+    if key not in PILOTS:
+        raise WorkflowError(
+            f"{'|'.join(key)} is not a pilot of this config's tuning grid"
+        )
+    return PILOTS[key]
+
+
+def pilot_dirs(dataset):
+    return [
+        PILOT_DIR.format(dataset=d, sampler=s, point=p)
+        for d, s, p in pilot_keys(dataset)
+    ]
+
+
+def tune_args(wildcards, output):
+    """`stanley tune`'s arguments, quoted: the pilots, their grid points and the budget."""
+    keys = pilot_keys(wildcards.dataset)
+    args = ["--pilots", *pilot_dirs(wildcards.dataset), "--points", *[p for _, _, p in keys],
+            "--fraction", str(TUNING_BUDGET[wildcards.dataset]),
+            "--tolerance", str(TUNING.get("tolerance", 0.02)),
+            "--out", os.path.dirname(output.choice)]  # fmt: skip
+    return shlex.join(args)
 
 
 # --------------------------------------------------------------------------- figures

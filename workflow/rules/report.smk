@@ -10,7 +10,9 @@ rule report:
         rules.diagnostics.input,
         rules.ablation_figure.output if ABLATION_SPEC else [],
         expand(in_results("figures/study_{study}.png"), study=STUDIES),
+        rules.tuning.input,
         claims=rules.claims.output[0],  # RESULTS/tables/claims.csv
+        tuning="stanley/templates/tuning.html.j2",
         diagnostics="stanley/templates/diagnostics.html.j2",
         studies="stanley/templates/studies.html.j2",
         templates="stanley/templates/index.html.j2",

@@ -21,6 +21,7 @@ use rule train as train_study with:
             lambda w: {
                 "config": f"{STUDY_DIR}/run.yaml".format(**w),
                 **run_inputs(STUDIES[w.study]["dataset"], study_run(w)),
+                **tuning_input(STUDIES[w.study]["dataset"], w.sampler),
             }
         ),
     output:

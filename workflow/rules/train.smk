@@ -38,6 +38,7 @@ rule train:
     params:
         dir=parent("metrics"),
         slot=slot_prefix,
+        tuned=tuned_flag,
     shell:
         "{params.slot}stanley train --config {input.config:q} --out {params.dir:q} "
-        "--threads {threads} > {log:q} 2>&1"
+        "--threads {threads}{params.tuned} > {log:q} 2>&1"
