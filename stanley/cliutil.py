@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, Dict, Iterable, List
 
-import yaml
-
-from .errors import ConfigError
+from . import safeyaml
+from .errors import ConfigError, shown
 
 SAMPLER_FLAGS = {
     # option name: (type, help); every key is an option of some sampler in samplers.OPTIONS
@@ -32,11 +31,8 @@ def parse_key_values(items: Iterable[str] | None) -> Dict[str, Any]:
     for item in items or ():
         key, sep, value = str(item).partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"expected KEY=VALUE (value read as YAML), got {item!r}")
-        try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{key.strip()}: value {value!r} is not valid YAML ({error})") from None
+            raise ConfigError(f"expected KEY=VALUE (value read as YAML), got {shown(item)}")
+        out[key.strip()] = safeyaml.loads(value, f"the value of {shown(key.strip())}")
     return out
 
 

@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, Iterator, Tuple
 import yaml
 
 from . import augment, improved_cd, samplers
-from .errors import ConfigError, unknown
+from .errors import ConfigError, require_number, shown, unknown
 
 RUN_DEFAULTS: Dict[str, Any] = {
     "seed": 0,
@@ -84,45 +84,28 @@ SUITE_KEYS = {
 
 
 def _number(low: float | None = None, high: float | None = None, *, strict_low: bool = False,
-            integer: bool = False, nullable: bool = False) -> Callable[[str, Any], None]:
+            integer: bool = False, nullable: bool = False, why: str = "") -> Callable[[str, Any], None]:
     def check(key: str, value: Any) -> None:
-        if value is None and nullable:
-            return
-        kinds = (int,) if integer else (int, float)
-        ok = isinstance(value, kinds) and not isinstance(value, bool) and math.isfinite(value)
-        if ok and low is not None:
-            ok = value > low if strict_low else value >= low
-        if ok and high is not None:
-            ok = value <= high
-        if not ok:
-            what = "an integer" if integer else "a finite number"
-            bounds = []
-            if low is not None:
-                bounds.append(f"{'>' if strict_low else '>='} {low}")
-            if high is not None:
-                bounds.append(f"<= {high}")
-            raise ConfigError(
-                f"config key {key} must be {what}{' ' + ' and '.join(bounds) if bounds else ''}"
-                f"{' or null' if nullable else ''}, got {value!r}"
-            )
+        require_number(f"config key {key}", value, low, high, strict_low=strict_low, integer=integer,
+                       nullable=nullable, why=why)
     return check
 
 
 def _choice(*allowed: str) -> Callable[[str, Any], None]:
     def check(key: str, value: Any) -> None:
         if value not in allowed:
-            raise ConfigError(f"config key {key} must be one of {', '.join(allowed)}, got {value!r}")
+            raise ConfigError(f"config key {key} must be one of {', '.join(allowed)}, got {shown(value)}")
     return check
 
 
 def _string(key: str, value: Any) -> None:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"config key {key} must be a non-empty string, got {value!r}")
+        raise ConfigError(f"config key {key} must be a non-empty string, got {shown(value)}")
 
 
 def _boolean(key: str, value: Any) -> None:
     if not isinstance(value, bool):
-        raise ConfigError(f"config key {key} must be true or false, got {value!r}")
+        raise ConfigError(f"config key {key} must be true or false, got {shown(value)}")
 
 
 def _optional_string(key: str, value: Any) -> None:
@@ -133,7 +116,7 @@ def _optional_string(key: str, value: Any) -> None:
 def _betas(key: str, value: Any) -> None:
     if not (isinstance(value, (list, tuple)) and len(value) == 2
             and all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in value)):
-        raise ConfigError(f"config key {key} must be two numbers in [0, 1), e.g. [0.9, 0.999], got {value!r}")
+        raise ConfigError(f"config key {key} must be two numbers in [0, 1), e.g. [0.9, 0.999], got {shown(value)}")
 
 
 CHECKS: Dict[str, Callable[[str, Any], None]] = {
@@ -205,17 +188,17 @@ def check_keys(fragment: Any, where: str = "", template: Dict[str, Any] = RUN_DE
     ``where`` prefixes messages (e.g. ``per_dataset.rings``); ``_key`` is the path inside a run config.
     """
     if not isinstance(fragment, dict):
-        raise ConfigError(f"config {where or 'file'} must be a mapping of keys to values, got {fragment!r}")
+        raise ConfigError(f"config {where or 'file'} must be a mapping of keys to values, got {shown(fragment)}")
     for key, value in fragment.items():
         key_path = f"{_key}.{key}" if _key else str(key)
-        shown = f"{where}.{key}" if where else str(key)
+        named = f"{where}.{key}" if where else str(key)
         if key not in template:
             raise unknown(f"config key in {where or 'the run config'}:", key, template)
         if key_path in FREE_FORM:
             if not isinstance(value, dict):
-                raise ConfigError(f"config key {shown} must be a mapping, got {value!r}")
+                raise ConfigError(f"config key {named} must be a mapping, got {shown(value)}")
         elif isinstance(template[key], dict):
-            check_keys(value, shown, template[key], key_path)
+            check_keys(value, named, template[key], key_path)
 
 
 def validate_run(run: Dict[str, Any]) -> Dict[str, Any]:
@@ -368,14 +351,16 @@ def is_suite(config: Dict[str, Any]) -> bool:
 
 
 def load_yaml(path: str | Path) -> Dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ConfigError(f"config file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
-    return data if data is not None else {}
+    """A config file's mapping: read by :mod:`stanley.safeyaml` (size, depth and alias limits)."""
+    from . import safeyaml
+
+    data = safeyaml.load_file(path)
+    if data is None:
+        raise ConfigError(f"config file {path} is empty; write a run config (e.g. training: {{iterations: 1000}}) "
+                          "or a suite config (datasets, samplers, seeds)")
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys to values, got {shown(data)}")
+    return data
 
 
 def config_hash(run: Dict[str, Any]) -> str:
