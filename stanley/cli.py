@@ -1,17 +1,28 @@
 """The ``stanley`` command: the contract the workflow and users rely on (README, "CLI").
 
-Every subcommand checks its input before any work starts; a :class:`ConfigError` prints one
-line ``stanley: error: ...`` and exits with status 2.
+Every subcommand checks its input (options, config, input files, where its output goes) before
+any work starts. Every failure the command can expect prints one line ``stanley: error: ...``
+and exits with a documented status (:data:`EXIT_CODES`); an unexpected one keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import List, Optional
 
-from .errors import ConfigError
+from .errors import ConfigError, Fault, shown
+
+EXIT_CODES = """exit status:
+  0  done
+  1  an expected fault at run time: a file that cannot be read or written (full disk,
+     permissions, a vanished directory), a run directory another process is writing
+  2  bad input: an option, a config key or value, an input file (missing, not UTF-8 text,
+     malformed), an output path that names a directory or a device; nothing was done
+  other  an unexpected error, printed with its traceback (please report it)"""
+
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -42,15 +53,15 @@ def _sample(args: argparse.Namespace) -> None:
     import numpy as np
     import torch
 
-    from . import samplers, targets
+    from . import budget, samplers, targets
     from .cliutil import parse_key_values, sampler_options_from_args
     from .io import write_atomic
 
     target = targets.get(args.target, **parse_key_values(args.target_opt))
     options = sampler_options_from_args(args)
     kernel = samplers.get(args.sampler, target.log_prob, **options)
-    if args.chains < 1 or args.steps < 1:
-        raise ConfigError("--chains and --steps must be at least 1")
+    budget.check_fits(budget.sampling_bytes(args.chains, args.steps, target.dim),
+                      budget.available_bytes(torch.device("cpu")), f"{args.chains} chains x {args.steps} steps")
     generator = torch.Generator().manual_seed(args.seed)
     z0 = initial_points(args.init, target, args.chains, generator)
     state, info = samplers.sample(kernel, z0, args.steps, generator)
@@ -75,10 +86,10 @@ def initial_points(spec: str, target, n: int, generator):
             point = [float(v) for v in spec[len("point:"):].split(",")]
         except ValueError:
             point = []
-        if len(point) != target.dim:
-            raise ConfigError(f"--init {spec}: give {target.dim} comma-separated numbers, e.g. point:3,0")
+        if len(point) != target.dim or not all(math.isfinite(v) for v in point):
+            raise ConfigError(f"--init {shown(spec)}: give {target.dim} comma-separated finite numbers, e.g. point:3,0")
         return torch.tensor(point).expand(n, target.dim).clone()
-    raise ConfigError(f"--init must be gaussian, target or point:X,Y; got {spec!r}")
+    raise ConfigError(f"--init must be gaussian, target or point:X,Y; got {shown(spec)}")
 
 
 def _fid_stats(args: argparse.Namespace) -> None:
@@ -149,14 +160,16 @@ def _report(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="stanley", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="stanley", description=__doc__.splitlines()[0], epilog=EXIT_CODES,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("train", help="train one EBM (Algorithm 1); resumes from checkpoints in --out")
     p.add_argument("--config", required=True, help="a run config, or a suite config with --dataset/--sampler/--seed")
     p.add_argument("--out", required=True, help="run directory: tables, checkpoints, samples")
+    p.set_defaults(out_is_directory=True)
     p.add_argument("--dataset"), p.add_argument("--sampler"), p.add_argument("--seed", type=int)
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: 1 for toy targets, else torch's choice)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: 1 for toy targets, else torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
 
@@ -199,7 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mask", type=int, default=None, help="side of the masked centre square in pixels (default half the image)")
     p.add_argument("--steps", type=int, default=None, help="gradient evaluations (default the run's mcmc_steps)")
     p.add_argument("--device", default=None, help="cpu | cuda | auto (default the run's device)")
-    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     p.set_defaults(func=_inpaint)
 
     p = sub.add_parser("tables", help="gather run tables into one table per kind")
@@ -207,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variants", nargs="+", default=None,
                    help="one variant name per run directory (a study's); default: read from each run's config")
     p.add_argument("--out", required=True, help="tables directory")
+    p.set_defaults(out_is_directory=True)
     p.set_defaults(func=_tables)
 
     p = sub.add_parser("claims", help="the claims ledger: a verdict per claim of the paper, from the tables")
@@ -234,16 +248,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_common(args: argparse.Namespace) -> None:
+    """What every subcommand checks before its own work: shared options, and where its output goes."""
+    from .cliutil import check_common_options
+
+    check_common_options(args)
+    check_outputs(args)
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Refuse an output path that names something that must not be replaced, before any work."""
+    from .io import check_output
+
+    if getattr(args, "out", None):
+        check_output(args.out, directory=getattr(args, "out_is_directory", False))
+    if getattr(args, "out_dir", None):
+        check_output(args.out_dir, directory=True)
+
+
+def _say(message: str) -> None:
+    print(f"stanley: error: {' '.join(str(message).split())}", file=sys.stderr)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run one subcommand; the exit status is one of :data:`EXIT_CODES`."""
     args = build_parser().parse_args(argv)
     try:
+        check_common(args)
         args.func(args)
     except ConfigError as error:
-        print(f"stanley: error: {error}", file=sys.stderr)
+        _say(error)
         return 2
+    except UnicodeDecodeError as error:  # an input file that is not text
+        _say(f"an input file is not UTF-8 text ({error.reason} at byte {error.start}); give a text file")
+        return 2
+    except Fault as error:
+        _say(error)
+        return 1
     except OSError as error:  # a full disk or a vanished directory mid-run; outputs are atomic, so none is torn
-        print(f"stanley: error: could not read or write {error.filename or 'a file'}: {error.strerror or error}",
-              file=sys.stderr)
+        _say(f"could not read or write {error.filename or 'a file'}: {error.strerror or error}")
         return 1
     return 0
 

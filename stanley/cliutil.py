@@ -10,7 +10,12 @@ import argparse
 from typing import Any, Dict, Iterable, List
 
 from . import safeyaml
-from .errors import ConfigError, shown
+from .errors import ConfigError, require_number, shown
+
+COUNTS = ("chains", "steps", "samples", "directions", "projections", "draws", "grid", "n", "image_size", "limit",
+          "mask", "leapfrog")
+"""Integer options of any subcommand that count something: at least 1 where given."""
+MAX_THREADS = 1024
 
 SAMPLER_FLAGS = {
     # option name: (type, help); every key is an option of some sampler in samplers.OPTIONS
@@ -62,3 +67,16 @@ def add_sampler_options(parser: argparse.ArgumentParser) -> None:
 def sampler_options_from_args(args: argparse.Namespace) -> Dict[str, Any]:
     """The sampler options given on the command line (unset flags left out)."""
     return {key: getattr(args, key) for key in SAMPLER_FLAGS if getattr(args, key, None) is not None}
+
+
+def check_common_options(args: argparse.Namespace) -> None:
+    """The options many subcommands share, checked before any work: threads, seeds, counts."""
+    from .config import MAX_SEED
+
+    if getattr(args, "threads", None) not in (None, 0):  # 0 or unset: the default
+        require_number("--threads", args.threads, 1, MAX_THREADS, integer=True)
+    if getattr(args, "seed", None) is not None:
+        require_number("--seed", args.seed, 0, MAX_SEED, integer=True, why="seeds are combined into 64-bit generator seeds")
+    for name in COUNTS:
+        if getattr(args, name, None) is not None:
+            require_number("--" + name.replace("_", "-"), getattr(args, name), 1, integer=True)

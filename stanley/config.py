@@ -73,6 +73,12 @@ its numbers are labelled "proxy" everywhere. ``training.scheme: improved_cd`` tr
 al.'s Improved Contrastive Divergence, configured by the ``improved_cd`` block (ignored otherwise;
 see :mod:`stanley.improved_cd`)."""
 
+MAX_SEED = 2**40
+"""Seeds derive generator seeds up to 1,000,003 x (seed + 1) + ... (training's evaluation streams),
+which must fit torch's 64-bit seeds."""
+MAX_ITERATIONS = 10**8  # a cap against typos (1e30): days of the cheapest run
+MAX_MCMC_STEPS = 10**6  # a cap against typos: the paper's K is at most a few hundred
+
 FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
     "seeds", "samplers", "datasets", "defaults", "per_dataset", "per_sampler", "gpu", "jobs_per_gpu",
@@ -120,7 +126,7 @@ def _betas(key: str, value: Any) -> None:
 
 
 CHECKS: Dict[str, Callable[[str, Any], None]] = {
-    "seed": _number(0, integer=True),
+    "seed": _number(0, MAX_SEED, integer=True, why="seeds are combined into 64-bit generator seeds"),
     "device": _choice("auto", "cpu", "cuda"),
     "data.name": _string,
     "data.noise": _number(0),
@@ -130,10 +136,10 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "data.limit": _number(1, integer=True, nullable=True),
     "model.name": _string,
     "sampler.name": _choice(*samplers.NAMES),
-    "training.iterations": _number(1, integer=True),
+    "training.iterations": _number(1, MAX_ITERATIONS, integer=True, why="a cap against typos"),
     "training.batch_size": _number(1, integer=True),
     "training.n_chains": _number(1, integer=True),
-    "training.mcmc_steps": _number(1, integer=True),
+    "training.mcmc_steps": _number(1, MAX_MCMC_STEPS, integer=True, why="a cap against typos; the paper's K is 100 or less"),
     "training.init": _choice("gaussian", "uniform", "persistent"),
     "training.init_scale": _number(0, strict_low=True),
     "training.persistent_size": _number(1, integer=True),
@@ -254,6 +260,13 @@ def value_at(run: Dict[str, Any], key: str) -> Any:
     return run
 
 
+def data_names() -> list:
+    """Every ``data.name``: the toy targets, then the image data sets."""
+    from . import data, targets
+
+    return [*targets.REGISTRY, *data.NAMES]
+
+
 def data_kind(name: str) -> str:
     """``toy`` for a target of :mod:`stanley.targets`, ``images`` for a data set of :mod:`stanley.data`."""
     from . import data, targets
@@ -262,7 +275,7 @@ def data_kind(name: str) -> str:
         return "toy"
     if name in data.NAMES:
         return "images"
-    raise unknown("data.name", name, [*targets.REGISTRY, *data.NAMES])
+    raise unknown("data.name", name, data_names())
 
 
 def complete_run(fragment: Dict[str, Any]) -> Dict[str, Any]:
@@ -307,6 +320,9 @@ def check_suite(suite: Dict[str, Any]) -> None:
     for key in ("datasets", "samplers", "seeds"):
         if not isinstance(suite.get(key), list) or not suite[key]:
             raise ConfigError(f"suite config key {key} must be a non-empty list")
+    for name in suite["datasets"]:  # before anything that names a data set, so a typo is blamed here
+        if not isinstance(name, str) or name not in data_names():
+            raise unknown("data set in suite key datasets:", name, data_names())
     for name in suite["samplers"]:
         if name not in samplers.NAMES:
             raise unknown("sampler in suite key samplers:", name, samplers.NAMES)
@@ -347,7 +363,9 @@ def suite_runs(suite: Dict[str, Any]) -> Iterator[Tuple[str, str, int, Dict[str,
 
 
 def is_suite(config: Dict[str, Any]) -> bool:
-    return isinstance(config, dict) and "datasets" in config and "samplers" in config
+    """A suite holds suite keys (``datasets``, ``seeds``, ...); none of them is a run-config key, so
+    one is enough, and a typo in another is then named as a suite key."""
+    return isinstance(config, dict) and any(key in SUITE_KEYS for key in config)
 
 
 def load_yaml(path: str | Path) -> Dict[str, Any]:

@@ -33,8 +33,8 @@ def check_output(path: str | os.PathLike, directory: bool = False) -> Path:
     path = Path(path)
     try:
         mode = path.stat().st_mode  # follows links: a link to /dev/null is refused too
-    except FileNotFoundError:
-        return path
+    except (FileNotFoundError, NotADirectoryError):
+        return path  # nothing there to replace (making it may fail later, with its own message)
     except OSError as error:
         raise ConfigError(f"output {path} cannot be inspected: {error.strerror}; choose another path") from None
     if directory and not stat.S_ISDIR(mode):

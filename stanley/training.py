@@ -406,6 +406,7 @@ class FIDEvaluation:
             raise ConfigError(f"FID reference statistics {self.reference} do not exist: make them first "
                               f"(snakemake {self.reference}, or stanley fid-stats)")
         self.extractor = fid.feature_extractor(spec["inception"], proxy=spec["proxy"], device=device)
+        fid.load_stats(self.reference, self.extractor.protocol)  # a bad file stops the run now, not at the first FID
         self.device = device
 
     def __call__(self, kernel, budget: int, shape: tuple, generator: torch.Generator) -> Dict[str, Any]:
