@@ -213,7 +213,10 @@ def validate_run(run: Dict[str, Any]) -> Dict[str, Any]:
     for path, check in CHECKS.items():
         check(path, value_at(run, path))
     samplers._check(run["sampler"]["name"], run["sampler"]["options"])
-    data_kind(run["data"]["name"])
+    if data_kind(run["data"]["name"]) == "toy":  # its options (finite, in range) are checked by building it
+        from . import targets
+
+        targets.get(run["data"]["name"], **run["data"]["options"])
     if run["fid"]["every"] and data_kind(run["data"]["name"]) != "images":
         raise ConfigError("fid.every is set but data.name is a toy target; FID is for image data sets (set fid.every: 0)")
     if run["fid"]["every"] and not run["fid"]["reference"]:
