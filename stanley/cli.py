@@ -22,7 +22,7 @@ EXIT_CODES = """exit status:
   2  bad input: an option, a config key or value, an input file (missing, not UTF-8 text,
      malformed), an output path that names a directory or a device; nothing was done
   other  an unexpected error, printed with its traceback (please report it)"""
-
+MAX_MESSAGE = 600  # characters of an error line
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -167,11 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train one EBM (Algorithm 1); resumes from checkpoints in --out")
     p.add_argument("--config", required=True, help="a run config, or a suite config with --dataset/--sampler/--seed")
     p.add_argument("--out", required=True, help="run directory: tables, checkpoints, samples")
-    p.set_defaults(out_is_directory=True)
     p.add_argument("--dataset"), p.add_argument("--sampler"), p.add_argument("--seed", type=int)
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: 1 for toy targets, else torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=_train)
+    p.set_defaults(func=_train, out_is_directory=True)
 
     from .cliutil import add_sampler_options
 
@@ -220,8 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variants", nargs="+", default=None,
                    help="one variant name per run directory (a study's); default: read from each run's config")
     p.add_argument("--out", required=True, help="tables directory")
-    p.set_defaults(out_is_directory=True)
-    p.set_defaults(func=_tables)
+    p.set_defaults(func=_tables, out_is_directory=True)
 
     p = sub.add_parser("claims", help="the claims ledger: a verdict per claim of the paper, from the tables")
     p.add_argument("--results", default="results")
@@ -249,25 +247,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def check_common(args: argparse.Namespace) -> None:
-    """What every subcommand checks before its own work: shared options, and where its output goes."""
+    """What every subcommand checks before its own work: the shared options, and that its output
+    path names nothing that must not be replaced (a directory, a device, a FIFO)."""
     from .cliutil import check_common_options
-
-    check_common_options(args)
-    check_outputs(args)
-
-
-def check_outputs(args: argparse.Namespace) -> None:
-    """Refuse an output path that names something that must not be replaced, before any work."""
     from .io import check_output
 
+    check_common_options(args)
     if getattr(args, "out", None):
         check_output(args.out, directory=getattr(args, "out_is_directory", False))
     if getattr(args, "out_dir", None):
         check_output(args.out_dir, directory=True)
 
 
-def _say(message: str) -> None:
-    print(f"stanley: error: {' '.join(str(message).split())}", file=sys.stderr)
+def _say(message) -> None:
+    text = " ".join(str(message).split())
+    print(f"stanley: error: {text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 3] + '...'}", file=sys.stderr)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

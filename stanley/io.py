@@ -86,8 +86,8 @@ def _as_os_error(error: BaseException, path: Path, tmp: Path) -> OSError | None:
         reason = os.strerror(code)
     else:
         return None
-    if code is None:
-        return OSError(f"{reason.replace(str(tmp), str(path))} ({path})")
+    if code is None:  # an OSError raised with a message only
+        return OSError(errno.EIO, reason.replace(str(tmp), str(path)), str(path))
     return OSError(code, reason, str(path))  # OSError(errno, ...) picks the matching subclass
 
 
