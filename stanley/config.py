@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import math
 import json
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Tuple
-
-import yaml
 
 from . import augment, improved_cd, samplers
 from .errors import ConfigError, require_number, shown, unknown
