@@ -379,3 +379,17 @@ def test_an_anchor_bomb_on_the_command_line_is_refused(tmp_path):
                              "--sampler", "langevin", "--steps", "2", "--out", str(tmp_path / "s.npz")],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and "aliases" in one_line(result.stderr)
+
+
+def test_a_truncated_image_is_named(tmp_path):
+    from PIL import Image
+
+    from stanley import data
+
+    for name in ("a.jpg", "b.jpg"):
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(tmp_path / name)
+    cut = tmp_path / "b.jpg"
+    cut.write_bytes(cut.read_bytes()[:300])
+    with pytest.raises(ConfigError, match="b.jpg cannot be decoded") as error:
+        data.load("imagefolder", tmp_path, 32)
+    one_line(str(error.value))
