@@ -48,6 +48,18 @@ def decode(blob: bytes) -> Any:
     return torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
 
 
+def load_tensors(path: Path, device: str | torch.device = "cpu") -> Any:
+    """A run's ``model.pt`` or ``energies.pt``: tensors and plain containers only (weights_only),
+    and any file that is not one (truncated, foreign, a pickle of objects) is one line of bad input."""
+    from .errors import ConfigError
+
+    try:
+        return torch.load(path, map_location=device, weights_only=True)
+    except Exception as error:  # unpickling refused, truncated zip, not a torch file
+        raise ConfigError(f"{path} is not a weights file written by stanley train ({type(error).__name__}: "
+                          f"{' '.join(str(error).split())[:100]}); rerun the training job that writes it") from None
+
+
 class Checkpoints:
     def __init__(self, directory: Path, config_hash: str, keep: int = 2, log=None):
         self.directory = Path(directory)

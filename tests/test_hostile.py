@@ -393,3 +393,15 @@ def test_a_truncated_image_is_named(tmp_path):
     with pytest.raises(ConfigError, match="b.jpg cannot be decoded") as error:
         data.load("imagefolder", tmp_path, 32)
     one_line(str(error.value))
+
+
+def test_a_pickled_model_file_runs_no_code(tmp_path):
+    """model.pt and energies.pt are read back by inpainting and diagnostics: data only, one line if not."""
+    from stanley.checkpoints import load_tensors
+
+    marker = tmp_path / "PWNED"
+    torch.save({"weight": Payload(marker)}, tmp_path / "model.pt")
+    with pytest.raises(ConfigError, match="not a weights file") as error:
+        load_tensors(tmp_path / "model.pt")
+    assert not marker.exists()
+    one_line(str(error.value))

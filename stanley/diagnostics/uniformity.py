@@ -55,7 +55,9 @@ def load_family(run_dir: str | Path) -> Tuple[Dict[str, Any], Dict[int, torch.nn
                               "(run `stanley train` into it first)")
     run = yaml.safe_load(config_file.read_text()) or {}
     name, options = model_block(run)
-    energies = torch.load(energies_file, map_location="cpu", weights_only=True)
+    from ..checkpoints import load_tensors
+
+    energies = load_tensors(energies_file)
     if not energies:
         raise ConfigError(f"{energies_file} holds no saved networks")
     family = {}
