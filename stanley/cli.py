@@ -1,18 +1,29 @@
 """The ``stanley`` command: the contract the workflow and users rely on (README, "CLI").
 
-Every subcommand checks its input before any work starts; a :class:`ConfigError` prints one
-line ``stanley: error: ...`` and exits with status 2.
+Every subcommand checks its input (options, config, input files, where its output goes) before
+any work starts. Every failure the command can expect prints one line ``stanley: error: ...``
+and exits with a documented status (:data:`EXIT_CODES`); an unexpected one keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 from .cliutil import Names, owned, positive_int
-from .errors import ConfigError
+from .errors import ConfigError, Fault, shown
+
+EXIT_CODES = """exit status:
+  0  done
+  1  an expected fault at run time: a file that cannot be read or written (full disk,
+     permissions, a vanished directory), a run directory another process is writing
+  2  bad input: an option, a config key or value, an input file (missing, not UTF-8 text,
+     malformed), an output path that names a directory or a device; nothing was done
+  other  an unexpected error, printed with its traceback (please report it)"""
+MAX_MESSAGE = 600  # characters of an error line
 
 
 def _train(args: argparse.Namespace) -> None:
@@ -58,13 +69,15 @@ def _sample(args: argparse.Namespace) -> None:
     import numpy as np
     import torch
 
-    from . import samplers, targets
+    from . import budget, samplers, targets
     from .cliutil import parse_key_values, sampler_options_from_args
     from .io import write_atomic
 
     target = targets.get(args.target, **parse_key_values(args.target_opt))
     options = sampler_options_from_args(args)
     kernel = samplers.get(args.sampler, target.log_prob, **options)
+    budget.check_fits(budget.sampling_bytes(args.chains, args.steps, target.dim),
+                      budget.available_bytes(torch.device("cpu")), f"{args.chains} chains x {args.steps} steps")
     generator = torch.Generator().manual_seed(args.seed)
     z0 = initial_points(args.init, target, args.chains, generator)
     state, info = samplers.sample(kernel, z0, args.steps, generator)
@@ -89,10 +102,10 @@ def initial_points(spec: str, target, n: int, generator):
             point = [float(v) for v in spec[len("point:"):].split(",")]
         except ValueError:
             point = []
-        if len(point) != target.dim:
-            raise ConfigError(f"--init {spec}: give {target.dim} comma-separated numbers, e.g. point:3,0")
+        if len(point) != target.dim or not all(math.isfinite(v) for v in point):
+            raise ConfigError(f"--init {shown(spec)}: give {target.dim} comma-separated finite numbers, e.g. point:3,0")
         return torch.tensor(point).expand(n, target.dim).clone()
-    raise ConfigError(f"--init must be gaussian, target or point:X,Y; got {spec!r}")
+    raise ConfigError(f"--init must be gaussian, target or point:X,Y; got {shown(spec)}")
 
 
 def _fid_stats(args: argparse.Namespace) -> None:
@@ -167,8 +180,9 @@ def _report(args: argparse.Namespace) -> None:
     print(f"stanley: wrote {path}")
 
 
-class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    """Defaults shown after each option's help, except where there is none to show."""
+class _Help(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Defaults shown after each option's help, except where there is none to show; the epilog
+    (the exit codes) keeps its lines."""
 
     def _get_help_string(self, action):
         if action.default is None or action.default is False or action.default == [] or not action.help:
@@ -223,7 +237,8 @@ class _Version(argparse.Action):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="stanley", description="The STANLEY reproducibility suite's command line: training, sampling, "
-                     "FID, tables, figures and the report. A bad option or config gets one line and exit status 2.")
+                     "FID, tables, figures and the report. A bad option or config gets one line and exit status 2.",
+                     epilog=EXIT_CODES)
     parser.add_argument("--version", action=_Version, help="versions of stanley and the packages its numbers depend on")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -236,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: 1 for toy targets, else torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--tuned", help="a tuning choice.yaml (stanley tune): its multipliers for this run's sampler")
-    p.set_defaults(func=_train)
+    p.set_defaults(func=_train, out_is_directory=True)
 
     p = sub.add_parser("tune", help="score one data set's pilot runs and choose each sampler's grid point")
     p.add_argument("--pilots", nargs="+", required=True, help="pilot run directories")
@@ -244,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fraction", type=float, required=True, help="the pilots' share of the matrix's iterations")
     p.add_argument("--tolerance", type=float, default=0.02, help="relative score difference the pilots cannot resolve")
     p.add_argument("--out", required=True, help="directory for pilots.csv and choice.yaml")
-    p.set_defaults(func=_tune)
+    p.set_defaults(func=_tune, out_is_directory=True)
 
     from .cliutil import add_sampler_options
 
@@ -294,7 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--variants", nargs="+", default=None,
                    help="one variant name per run directory (a study's); default: read from each run's config")
     p.add_argument("--out", required=True, help="tables directory")
-    p.set_defaults(func=_tables)
+    p.set_defaults(func=_tables, out_is_directory=True)
 
     p = sub.add_parser("claims", help="the claims ledger: a verdict per claim of the paper, from the tables")
     p.add_argument("--results", default="results", help="the results folder the tables are in")
@@ -321,16 +336,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_common(args: argparse.Namespace) -> None:
+    """What every subcommand checks before its own work: the shared options, and that its output
+    path names nothing that must not be replaced (a directory, a device, a FIFO)."""
+    from .cliutil import check_common_options
+    from .io import check_output
+
+    check_common_options(args)
+    if getattr(args, "out", None):
+        check_output(args.out, directory=getattr(args, "out_is_directory", False))
+    if getattr(args, "out_dir", None):
+        check_output(args.out_dir, directory=True)
+
+
+def _say(message) -> None:
+    text = " ".join(str(message).split())
+    print(f"stanley: error: {text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 3] + '...'}", file=sys.stderr)
+
+
 def main(argv: Optional[List[str]] = None) -> int:
+    """Run one subcommand; the exit status is one of :data:`EXIT_CODES`."""
     args = build_parser().parse_args(argv)
     try:
+        check_common(args)
         args.func(args)
     except ConfigError as error:
-        print(f"stanley: error: {error}", file=sys.stderr)
+        _say(error)
         return 2
+    except UnicodeDecodeError as error:  # an input file that is not text
+        _say(f"an input file is not UTF-8 text ({error.reason} at byte {error.start}); give a text file")
+        return 2
+    except Fault as error:
+        _say(error)
+        return 1
     except OSError as error:  # a full disk or a vanished directory mid-run; outputs are atomic, so none is torn
-        print(f"stanley: error: could not read or write {error.filename or 'a file'}: {error.strerror or error}",
-              file=sys.stderr)
+        _say(f"could not read or write {error.filename or 'a file'}: {error.strerror or error}")
         return 1
     return 0
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable, Dict, Iterable, List, Tuple
 
-import yaml
+from . import safeyaml
+from .errors import ConfigError, require_number, shown
 
-from .errors import ConfigError
+COUNTS = ("chains", "steps", "samples", "directions", "projections", "draws", "grid", "n", "image_size", "limit",
+          "mask", "leapfrog")
+"""Integer options of any subcommand that count something: at least 1 where given."""
+MAX_THREADS = 1024
 
 
 class Names:
@@ -67,12 +71,8 @@ def parse_key_values(items: Iterable[str] | None) -> Dict[str, Any]:
     for item in items or ():
         key, sep, value = str(item).partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"expected KEY=VALUE (value read as YAML), got {item!r}")
-        try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as error:
-            reason = str(error).splitlines()[0]
-            raise ConfigError(f"{key.strip()}: value {value!r:.80} is not valid YAML ({reason})") from None
+            raise ConfigError(f"expected KEY=VALUE (value read as YAML), got {shown(item)}")
+        out[key.strip()] = safeyaml.loads(value, f"the value of {shown(key.strip())}")
     return out
 
 
@@ -114,3 +114,16 @@ def add_sampler_options(parser: argparse.ArgumentParser) -> None:
 def sampler_options_from_args(args: argparse.Namespace) -> Dict[str, Any]:
     """The sampler options given on the command line (unset flags left out)."""
     return {key: getattr(args, key) for key in SAMPLER_FLAGS if getattr(args, key, None) is not None}
+
+
+def check_common_options(args: argparse.Namespace) -> None:
+    """The options many subcommands share, checked before any work: threads, seeds, counts."""
+    from .config import MAX_SEED
+
+    if getattr(args, "threads", None) not in (None, 0):  # 0 or unset: the default
+        require_number("--threads", args.threads, 1, MAX_THREADS, integer=True)
+    if getattr(args, "seed", None) is not None:
+        require_number("--seed", args.seed, 0, MAX_SEED, integer=True, why="seeds are combined into 64-bit generator seeds")
+    for name in COUNTS:
+        if getattr(args, name, None) is not None:
+            require_number("--" + name.replace("_", "-"), getattr(args, name), 1, integer=True)

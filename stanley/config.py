@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import math
 import json
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, Tuple
 
-import yaml
-
 from . import options
-from .errors import ConfigError, unknown
+from .errors import ConfigError, require_number, shown, unknown
 
 RUN_DEFAULTS: Dict[str, Any] = {
     "seed": 0,
@@ -88,6 +85,12 @@ PAPER_TOY_SAMPLER = {
 run config, or a suite's ``sampler.options`` pool, starts from; each sampler takes those it knows. Options a config sets
 replace these one by one, so setting only ``noise_scale`` keeps s = 2 (the drift stays the paper's)."""
 
+MAX_SEED = 2**40
+"""Seeds derive generator seeds up to 1,000,003 x (seed + 1) + ... (training's evaluation streams),
+which must fit torch's 64-bit seeds."""
+MAX_ITERATIONS = 10**8  # a cap against typos (1e30): days of the cheapest run
+MAX_MCMC_STEPS = 10**6  # a cap against typos: the paper's K is at most a few hundred
+
 FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
     "seeds", "samplers", "datasets", "defaults", "per_dataset", "per_sampler", "gpu", "jobs_per_gpu",
@@ -99,45 +102,28 @@ SUITE_KEYS = {
 
 
 def _number(low: float | None = None, high: float | None = None, *, strict_low: bool = False,
-            integer: bool = False, nullable: bool = False) -> Callable[[str, Any], None]:
+            integer: bool = False, nullable: bool = False, why: str = "") -> Callable[[str, Any], None]:
     def check(key: str, value: Any) -> None:
-        if value is None and nullable:
-            return
-        kinds = (int,) if integer else (int, float)
-        ok = isinstance(value, kinds) and not isinstance(value, bool) and math.isfinite(value)
-        if ok and low is not None:
-            ok = value > low if strict_low else value >= low
-        if ok and high is not None:
-            ok = value <= high
-        if not ok:
-            what = "an integer" if integer else "a finite number"
-            bounds = []
-            if low is not None:
-                bounds.append(f"{'>' if strict_low else '>='} {low}")
-            if high is not None:
-                bounds.append(f"<= {high}")
-            raise ConfigError(
-                f"config key {key} must be {what}{' ' + ' and '.join(bounds) if bounds else ''}"
-                f"{' or null' if nullable else ''}, got {value!r}"
-            )
+        require_number(f"config key {key}", value, low, high, strict_low=strict_low, integer=integer,
+                       nullable=nullable, why=why)
     return check
 
 
 def _choice(*allowed: str) -> Callable[[str, Any], None]:
     def check(key: str, value: Any) -> None:
         if value not in allowed:
-            raise ConfigError(f"config key {key} must be one of {', '.join(allowed)}, got {value!r}")
+            raise ConfigError(f"config key {key} must be one of {', '.join(allowed)}, got {shown(value)}")
     return check
 
 
 def _string(key: str, value: Any) -> None:
     if not isinstance(value, str) or not value:
-        raise ConfigError(f"config key {key} must be a non-empty string, got {value!r}")
+        raise ConfigError(f"config key {key} must be a non-empty string, got {shown(value)}")
 
 
 def _boolean(key: str, value: Any) -> None:
     if not isinstance(value, bool):
-        raise ConfigError(f"config key {key} must be true or false, got {value!r}")
+        raise ConfigError(f"config key {key} must be true or false, got {shown(value)}")
 
 
 def _optional_string(key: str, value: Any) -> None:
@@ -148,11 +134,11 @@ def _optional_string(key: str, value: Any) -> None:
 def _betas(key: str, value: Any) -> None:
     if not (isinstance(value, (list, tuple)) and len(value) == 2
             and all(isinstance(b, (int, float)) and not isinstance(b, bool) and 0 <= b < 1 for b in value)):
-        raise ConfigError(f"config key {key} must be two numbers in [0, 1), e.g. [0.9, 0.999], got {value!r}")
+        raise ConfigError(f"config key {key} must be two numbers in [0, 1), e.g. [0.9, 0.999], got {shown(value)}")
 
 
 CHECKS: Dict[str, Callable[[str, Any], None]] = {
-    "seed": _number(0, integer=True),
+    "seed": _number(0, MAX_SEED, integer=True, why="seeds are combined into 64-bit generator seeds"),
     "device": _choice("auto", "cpu", "cuda"),
     "data.name": _string,
     "data.noise": _number(0),
@@ -163,10 +149,10 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "data.verify": _boolean,
     "model.name": _string,
     "sampler.name": _choice(*options.NAMES),
-    "training.iterations": _number(1, integer=True),
+    "training.iterations": _number(1, MAX_ITERATIONS, integer=True, why="a cap against typos"),
     "training.batch_size": _number(1, integer=True),
     "training.n_chains": _number(1, integer=True),
-    "training.mcmc_steps": _number(1, integer=True),
+    "training.mcmc_steps": _number(1, MAX_MCMC_STEPS, integer=True, why="a cap against typos; the paper's K is 100 or less"),
     "training.init": _choice("gaussian", "uniform", "persistent"),
     "training.init_scale": _number(0, strict_low=True),
     "training.persistent_size": _number(1, integer=True),
@@ -221,17 +207,17 @@ def check_keys(fragment: Any, where: str = "", template: Dict[str, Any] = RUN_DE
     ``where`` prefixes messages (e.g. ``per_dataset.rings``); ``_key`` is the path inside a run config.
     """
     if not isinstance(fragment, dict):
-        raise ConfigError(f"config {where or 'file'} must be a mapping of keys to values, got {fragment!r}")
+        raise ConfigError(f"config {where or 'file'} must be a mapping of keys to values, got {shown(fragment)}")
     for key, value in fragment.items():
         key_path = f"{_key}.{key}" if _key else str(key)
-        shown = f"{where}.{key}" if where else str(key)
+        named = f"{where}.{key}" if where else str(key)
         if key not in template:
             raise unknown(f"config key in {where or 'the run config'}:", key, template)
         if key_path in FREE_FORM:
             if not isinstance(value, dict):
-                raise ConfigError(f"config key {shown} must be a mapping, got {value!r}")
+                raise ConfigError(f"config key {named} must be a mapping, got {shown(value)}")
         elif isinstance(template[key], dict):
-            check_keys(value, shown, template[key], key_path)
+            check_keys(value, named, template[key], key_path)
 
 
 def validate_run(run: Dict[str, Any]) -> Dict[str, Any]:
@@ -240,7 +226,10 @@ def validate_run(run: Dict[str, Any]) -> Dict[str, Any]:
     for path, check in CHECKS.items():
         check(path, value_at(run, path))
     options.check_sampler(run["sampler"]["name"], run["sampler"]["options"])
-    data_kind(run["data"]["name"])
+    if data_kind(run["data"]["name"]) == "toy":  # its options (finite, in range) are checked by building it
+        from . import targets
+
+        targets.get(run["data"]["name"], **run["data"]["options"])
     if run["fid"]["every"] and data_kind(run["data"]["name"]) != "images":
         raise ConfigError("fid.every is set but data.name is a toy target; FID is for image data sets (set fid.every: 0)")
     if run["fid"]["every"] and not run["fid"]["reference"]:
@@ -285,6 +274,11 @@ def value_at(run: Dict[str, Any], key: str) -> Any:
     for part in key.split("."):
         run = run[part]
     return run
+
+
+def data_names() -> list:
+    """Every ``data.name``: the toy targets, then the image data sets."""
+    return [*options.TARGETS, *options.DATASETS]
 
 
 def data_kind(name: str) -> str:
@@ -341,6 +335,9 @@ def check_suite(suite: Dict[str, Any]) -> None:
     for key in ("datasets", "samplers", "seeds"):
         if not isinstance(suite.get(key), list) or not suite[key]:
             raise ConfigError(f"suite config key {key} must be a non-empty list")
+    for name in suite["datasets"]:  # before anything that names a data set, so a typo is blamed here
+        if not isinstance(name, str) or name not in data_names():
+            raise unknown("data set in suite key datasets:", name, data_names())
     for name in suite["samplers"]:
         if name not in options.NAMES:
             raise unknown("sampler in suite key samplers:", name, options.NAMES)
@@ -381,18 +378,22 @@ def suite_runs(suite: Dict[str, Any]) -> Iterator[Tuple[str, str, int, Dict[str,
 
 
 def is_suite(config: Dict[str, Any]) -> bool:
-    return isinstance(config, dict) and "datasets" in config and "samplers" in config
+    """A suite holds suite keys (``datasets``, ``seeds``, ...); none of them is a run-config key, so
+    one is enough, and a typo in another is then named as a suite key."""
+    return isinstance(config, dict) and any(key in SUITE_KEYS for key in config)
 
 
 def load_yaml(path: str | Path) -> Dict[str, Any]:
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist")
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ConfigError(f"config file {path} is not valid YAML: {str(error).splitlines()[0]}") from None
-    return data if data is not None else {}
+    """A config file's mapping: read by :mod:`stanley.safeyaml` (size, depth and alias limits)."""
+    from . import safeyaml
+
+    data = safeyaml.load_file(path)
+    if data is None:
+        raise ConfigError(f"config file {path} is empty; write a run config (e.g. training: {{iterations: 1000}}) "
+                          "or a suite config (datasets, samplers, seeds)")
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys to values, got {shown(data)}")
+    return data
 
 
 def config_hash(run: Dict[str, Any]) -> str:

@@ -350,8 +350,12 @@ class _Files(torch.utils.data.Dataset):
     def __getitem__(self, i: int):
         from PIL import Image
 
-        with Image.open(self.files[i]) as image:
-            return self.prep(image), 0
+        try:
+            with Image.open(self.files[i]) as image:
+                return self.prep(image), 0
+        except (OSError, ValueError, SyntaxError) as error:  # truncated, corrupt or not an image (PIL's errors)
+            raise ConfigError(f"image {self.files[i]} cannot be decoded ({type(error).__name__}: "
+                              f"{' '.join(str(error).split())[:100]}); replace or remove it") from None
 
 
 def _imagefolder_uint8(root: Path, image_size, split, limit, center_crop, workers) -> torch.Tensor:

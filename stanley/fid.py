@@ -30,6 +30,7 @@ from .errors import ConfigError
 INCEPTION = "clean-fid/inception"
 PROXY = "proxy"
 PROTOCOLS = (INCEPTION, PROXY)
+FEATURE_DIMS = {INCEPTION: 2048, PROXY: 64}  # Inception's pool3 features; ProxyFeatures' default
 
 INCEPTION_FILE = "inception-2015-12-05.pt"
 INCEPTION_URL = "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/inception-2015-12-05.pt"
@@ -201,14 +202,42 @@ def reference_stats(
     return write_atomic(out_path, save)
 
 
-def load_stats(path: Union[str, os.PathLike]) -> Tuple[np.ndarray, np.ndarray, str]:
-    """(mu, sigma, protocol) from :func:`reference_stats`, or from clean-fid's own .npz files."""
+def load_stats(path: Union[str, os.PathLike], protocol: Optional[str] = None) -> Tuple[np.ndarray, np.ndarray, str]:
+    """(mu, sigma, protocol) from :func:`reference_stats`, or from clean-fid's own .npz files.
+
+    The file is untrusted: it is read without pickle, and checked (float arrays of the feature
+    dimension of its protocol, finite, sigma square) so that a bad file stops a run when it
+    starts, not at its first FID evaluation. ``protocol`` is the one it must have, if given.
+    """
+    import zipfile
+
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"reference statistics {path} are missing; compute them first (stanley.fid.reference_stats)")
-    with np.load(path) as stats:
-        protocol = str(stats["protocol"]) if "protocol" in stats else INCEPTION
-        return stats["mu"], stats["sigma"], protocol
+
+    def bad(problem: str) -> ConfigError:
+        return ConfigError(f"reference statistics {path} are not usable: {problem}; recompute them (stanley fid-stats)")
+
+    try:
+        with np.load(path, allow_pickle=False) as stats:
+            if "mu" not in stats or "sigma" not in stats:
+                raise bad(f"they hold {', '.join(stats.files)[:80] or 'nothing'}, not mu and sigma")
+            mu, sigma = stats["mu"], stats["sigma"]
+            found = str(stats["protocol"]) if "protocol" in stats else INCEPTION
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:  # object arrays, not a .npz, truncated
+        raise bad(f"{type(error).__name__}: {' '.join(str(error).split())[:100]}") from None
+    if found not in PROTOCOLS:
+        raise bad(f"unknown protocol {found[:40]!r}")
+    d = FEATURE_DIMS[found]
+    for name, array, shape in (("mu", mu, (d,)), ("sigma", sigma, (d, d))):
+        if array.dtype.kind != "f" or array.shape != shape:
+            raise bad(f"{name} is {array.dtype} of shape {array.shape}, expected floats of shape {shape}")
+        if not np.isfinite(array).all():
+            raise bad(f"{name} has non-finite values")
+    if protocol is not None and found != protocol:
+        raise ConfigError(f"reference statistics {path} were made with {found!r} features but the "
+                          f"extractor is {protocol!r}; recompute them with the same extractor")
+    return mu, sigma, found
 
 
 # --------------------------------------------------------------------------- the distance
@@ -333,12 +362,7 @@ def fid_of_generator(
 
     ``device`` moves the extractor (default: where it is); ``gen_fn`` places its own work.
     """
-    mu_ref, sigma_ref, ref_protocol = load_stats(ref_stats_path)
-    if ref_protocol != extractor.protocol:
-        raise ConfigError(
-            f"reference statistics {ref_stats_path} were made with {ref_protocol!r} features but the "
-            f"extractor is {extractor.protocol!r}; recompute them with the same extractor"
-        )
+    mu_ref, sigma_ref, _ = load_stats(ref_stats_path, extractor.protocol)
     if device is not None and torch.device(device) != extractor.device:
         extractor = Extractor(extractor.model.to(device), extractor.protocol, torch.device(device))
     features = generator_features(gen_fn, n_samples, batch_size, extractor, quantize)

@@ -96,7 +96,9 @@ def load_model(run_dir: Path, run: Dict[str, Any], shape: Tuple[int, ...], devic
     if not weights.is_file():
         raise ConfigError(f"{weights} is missing: {run_dir} is not a finished image run (rerun its training job)")
     net = build_model(run, shape)
-    net.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
+    from .checkpoints import load_tensors
+
+    net.load_state_dict(load_tensors(weights, device))
     return net.to(device).eval().requires_grad_(False)  # gradients for the chains only
 
 

@@ -21,11 +21,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
-import fcntl
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +33,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Mapping, Optional, Sequence
 
 from .errors import ConfigError
+from .locks import try_lock
 
 FAKE_GPUS_ENV = "STANLEY_FAKE_GPUS"  # pretend this many devices exist (tests, dry runs)
 LOCK_DIR_ENV = "STANLEY_SLOT_DIR"
@@ -103,22 +101,6 @@ def _lock_name(device: str, index: int) -> str:
     return f"gpu-{re.sub(r'[^A-Za-z0-9_.-]', '_', device)}.slot{index}.lock"
 
 
-def _try_lock(path: Path) -> Optional[int]:
-    """The locked file's descriptor, or None when another process holds it."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError as error:
-        os.close(fd)
-        if error.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-            return None
-        raise
-    # who holds it, for a human looking at the folder; the lock, not this text, is the truth
-    os.ftruncate(fd, 0)
-    os.write(fd, f"pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%dT%H:%M:%S')}\n".encode())
-    return fd
-
-
 def _take(
     lock_dir: Path, devices: Sequence[str], jobs_per_gpu: int, wait: bool, poll: float, timeout: Optional[float]
 ) -> Slot:
@@ -129,7 +111,7 @@ def _take(
     while True:
         for device, k in order:
             path = lock_dir / _lock_name(device, k)
-            fd = _try_lock(path)
+            fd = try_lock(path)
             if fd is not None:
                 env = {"CUDA_VISIBLE_DEVICES": device, IN_SLOT_ENV: f"{device}:{k}"}
                 return Slot(device, k, path, env, fd)

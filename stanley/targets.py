@@ -12,10 +12,16 @@ from typing import Any, Callable, Dict, Optional, Sequence
 
 import torch
 
-from .errors import ConfigError, unknown
+from .errors import ConfigError, require_number, unknown
 from .options import TARGETS
 
 LOG_2PI = math.log(2 * math.pi)
+MAX_DIM = 10_000  # dimensions, modes, rings: a cap against typos (1e8 modes allocate gigabytes)
+
+
+def _option(target: str, key: str, value, low=None, high=None, **kind) -> None:
+    """A target option must be a finite number in range (NaN or inf would give NaN samples silently)."""
+    require_number(f"target {target}: option {key}", value, low, high, **kind)
 
 
 def _normal(n: int, dim: int, generator: Optional[torch.Generator]) -> torch.Tensor:
@@ -60,9 +66,15 @@ class Gaussian(Target):
     """N(mean, cov) in any dimension."""
 
     def __init__(self, mean: Sequence[float] = (0.0, 0.0), cov: Optional[Sequence[Sequence[float]]] = None):
-        self.mean = torch.as_tensor(mean, dtype=torch.float32).reshape(-1)
+        try:
+            self.mean = torch.as_tensor(mean, dtype=torch.float32).reshape(-1)
+            self.cov = torch.eye(len(self.mean)) if cov is None else torch.as_tensor(cov, dtype=torch.float32)
+        except (TypeError, ValueError, RuntimeError):
+            raise ConfigError("gaussian: mean must be a list of numbers and cov a square list of lists") from None
+        _option("gaussian", "len(mean)", self.mean.numel(), 1, MAX_DIM, integer=True)
+        if not (torch.isfinite(self.mean).all() and torch.isfinite(self.cov).all()):
+            raise ConfigError("gaussian: mean and cov must be finite numbers")
         self.dim = self.mean.numel()
-        self.cov = torch.eye(self.dim) if cov is None else torch.as_tensor(cov, dtype=torch.float32)
         if self.cov.shape != (self.dim, self.dim):
             raise ConfigError(f"gaussian: cov must be {self.dim} x {self.dim} to match mean, got {tuple(self.cov.shape)}")
         if not torch.allclose(self.cov, self.cov.T):
@@ -98,11 +110,15 @@ class Rings(Target):
 
     def __init__(self, n_rings: int = 4, radius: float = 1.0, sd: float = 0.15,
                  weights: Optional[Sequence[float]] = None):
-        if n_rings < 1 or radius <= 0 or sd <= 0:
-            raise ConfigError("rings: n_rings must be >= 1, radius and sd > 0")
+        _option("rings", "n_rings", n_rings, 1, MAX_DIM, integer=True)
+        _option("rings", "radius", radius, 0, strict_low=True)
+        _option("rings", "sd", sd, 0, strict_low=True)
         self.radii = radius * torch.arange(1, n_rings + 1, dtype=torch.float32)
-        w = torch.ones(n_rings) if weights is None else torch.as_tensor(weights, dtype=torch.float32)
-        if w.shape != (n_rings,) or (w < 0).any() or w.sum() <= 0:
+        try:
+            w = torch.ones(n_rings) if weights is None else torch.as_tensor(weights, dtype=torch.float32)
+        except (TypeError, ValueError, RuntimeError):
+            w = torch.full((0,), float("nan"))
+        if w.shape != (n_rings,) or not torch.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
             raise ConfigError(f"rings: weights must be {n_rings} non-negative numbers, not all zero")
         self.weights = w / w.sum()
         self.sd = sd
@@ -128,8 +144,9 @@ class GaussianMixture(Target):
     """``n_modes`` equal Gaussians with sd ``sd`` on a circle of radius ``radius`` (ebm-anatomy)."""
 
     def __init__(self, n_modes: int = 8, radius: float = 1.0, sd: float = 0.15):
-        if n_modes < 1 or radius < 0 or sd <= 0:
-            raise ConfigError("gmm: n_modes must be >= 1, radius >= 0 and sd > 0")
+        _option("gmm", "n_modes", n_modes, 1, MAX_DIM, integer=True)
+        _option("gmm", "radius", radius, 0)
+        _option("gmm", "sd", sd, 0, strict_low=True)
         angle = 2 * math.pi * torch.arange(n_modes, dtype=torch.float32) / n_modes
         self.centres = radius * torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
         self.sd = sd
@@ -157,8 +174,8 @@ class RadialPower(Target):
     """
 
     def __init__(self, power: float, dim: int = 2):
-        if power <= 0 or dim < 1:
-            raise ConfigError("radial power target: power must be > 0 and dim >= 1")
+        _option("radial power", "power", power, 0, strict_low=True)
+        _option("radial power", "dim", dim, 1, MAX_DIM, integer=True)
         self.power, self.dim = float(power), int(dim)
         # log of the normaliser: surface of the unit sphere times Gamma(dim/power) / power
         self.log_norm = -(
@@ -191,8 +208,8 @@ class Student(Target):
     """Multivariate Student-t with ``df`` degrees of freedom and identity scale: heavy tails (H1 fails)."""
 
     def __init__(self, df: float = 3.0, dim: int = 2):
-        if df <= 0 or dim < 1:
-            raise ConfigError("student: df must be > 0 and dim >= 1")
+        _option("student", "df", df, 0, strict_low=True)
+        _option("student", "dim", dim, 1, MAX_DIM, integer=True)
         self.df, self.dim = float(df), int(dim)
         self.log_norm = (
             math.lgamma((df + dim) / 2) - math.lgamma(df / 2) - 0.5 * dim * math.log(df * math.pi)
@@ -217,8 +234,8 @@ class Banana(Target):
     tends to ``-1 / (b scale^2)`` (-1/3 at the defaults) and its cosine with z to 0."""
 
     def __init__(self, b: float = 0.03, scale: float = 10.0):
-        if scale <= 0:
-            raise ConfigError("banana: scale must be > 0")
+        _option("banana", "b", b)
+        _option("banana", "scale", scale, 0, strict_low=True)
         self.b, self.scale = float(b), float(scale)
         self.extent = 3 * scale
         # along x0 the bend term gives -log pi ~ b^2 x0^4 / 2; with b = 0 it is a Gaussian

@@ -15,6 +15,7 @@ with the same tables as an uninterrupted run.
 from __future__ import annotations
 
 import copy
+import os
 import sys
 import time
 from pathlib import Path
@@ -25,13 +26,13 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
-from . import data, models, samplers, targets
+from . import budget, data, locks, models, samplers, targets
 from .checkpoints import Checkpoints
 from .config import config_hash, data_kind, run_label
 from .errors import ConfigError
 from .evaluation import Grid, density_distances, model_log_density, sliced_wasserstein
 from .improved_cd import ImprovedCD, sample_through_last_step
-from .io import write_atomic, write_csv, write_json, write_yaml
+from .io import remove_stale_temps, write_atomic, write_csv, write_json, write_yaml
 from .provenance import collect, now
 from .rundir import RunDir
 
@@ -51,7 +52,7 @@ def ensure_writable(out: Path) -> None:
     """Fail before any work when the run directory cannot be written."""
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".write-test"
+        probe = out / f".write-test.{os.getpid()}"  # per process: a concurrent starter's probe is not ours
         probe.write_text("ok")
         probe.unlink()
     except OSError as error:
@@ -162,6 +163,7 @@ class Trainer:
         self.files = RunDir(self.out)
         ensure_writable(self.out)
         self.device = resolve_device(run["device"])
+        budget.check_run(run, self.device, build_model)  # a size typo stops here, before any allocation
         self.images = data_kind(run["data"]["name"]) == "images"
         self.fid = FIDEvaluation(run, self.device) if run["fid"]["every"] else None
         self.data = ImageData(run, self.device) if self.images else ToyData(run)
@@ -208,7 +210,8 @@ class Trainer:
             "improved_cd": self.improved.state_dict() if self.improved else None,
             "elapsed": self.elapsed, "status": self.status,
             "metrics": self.metrics, "evals": self.evals, "fids": self.fids,
-            "snapshots": self.snapshots, "energies": self.energies,
+            "snapshots": {i: {k: torch.from_numpy(v) for k, v in s.items()} for i, s in self.snapshots.items()},
+            "energies": self.energies,  # tensors and plain types only: checkpoints load with weights_only
         }
 
     def load_state_dict(self, payload: Dict[str, Any]) -> None:
@@ -222,7 +225,8 @@ class Trainer:
             self.improved.load_state_dict(payload["improved_cd"], self.device)
         self.iteration, self.elapsed, self.status = payload["iteration"], payload["elapsed"], payload["status"]
         self.metrics, self.evals, self.fids = payload["metrics"], payload["evals"], payload["fids"]
-        self.snapshots, self.energies = payload["snapshots"], payload["energies"]
+        self.snapshots = {i: {k: v.numpy() for k, v in s.items()} for i, s in payload["snapshots"].items()}
+        self.energies = payload["energies"]
 
     # -- the loop ------------------------------------------------------------------------
     def step(self) -> Dict[str, torch.Tensor]:
@@ -412,6 +416,7 @@ class FIDEvaluation:
             raise ConfigError(f"FID reference statistics {self.reference} do not exist: make them first "
                               "with `stanley fid-stats`")
         self.extractor = fid.feature_extractor(spec["inception"], proxy=spec["proxy"], device=device)
+        fid.load_stats(self.reference, self.extractor.protocol)  # a bad file stops the run now, not at the first FID
         self.device = device
 
     def __call__(self, kernel, budget: int, shape: tuple, generator: torch.Generator) -> Dict[str, Any]:
@@ -422,5 +427,12 @@ class FIDEvaluation:
 
 
 def train(run: Dict[str, Any], out: str | Path, progress: bool = True) -> Path:
-    """Train one run config into ``out`` (resuming if it holds checkpoints of the same config)."""
-    return Trainer(run, Path(out), progress=progress).train()
+    """Train one run config into ``out`` (resuming if it holds checkpoints of the same config).
+
+    The run directory is locked for the run's life: a second writer stops before touching it.
+    """
+    out = Path(out)
+    ensure_writable(out)
+    with locks.run_directory(out):
+        remove_stale_temps(out)  # the temporary files of a killed run's table writes
+        return Trainer(run, out, progress=progress).train()

@@ -56,7 +56,7 @@ def test_help_shows_defaults(capsys):
     (("train", "--config", "x.yaml", "--out", "x", "--threads", "0"), "--threads: expected a whole number >= 1"),
     (("train", "--config", "x.yaml", "--out", "x", "--threads", "-1"), "--threads: expected a whole number >= 1"),
     (("sample", "--target", "rings", "--sampler", "stanley", "--steps", "2", "--out", "x.npz",
-      "--target-opt", "sd=[1"), "sd: value '[1' is not valid YAML"),
+      "--target-opt", "sd=[1"), "the value of 'sd' is not valid YAML"),
     (("sample", "--target", "rings", "--sampler", "stanley", "--steps", "2", "--out", "x.npz",
       "--target-opt", "sd"), "expected KEY=VALUE"),
     (("sample", "--target", "ringz", "--sampler", "stanley", "--steps", "2", "--out", "x.npz"), "invalid choice: 'ringz'"),

@@ -50,6 +50,7 @@ def test_sigkill_at_many_points_resumes_to_identical_tables(tmp_path, write_conf
     assert process.returncode == 0
     assert kills == 6 and 0 < stages[0] < stages[-1] < 60, f"the kills did not land inside training: {stages}"
     assert_same_run(whole, killed)
+    assert not list(killed.rglob("*.tmp")), "temporary files of killed writes were left behind"
     print(f"\n{kills} SIGKILLs (newest checkpoint at each kill: iteration {stages}); tables identical")
 
 

@@ -29,6 +29,7 @@ import torch
 
 from .. import models, samplers
 from ..errors import ConfigError, unknown
+from ..checkpoints import load_tensors
 from ..evaluation import Grid, normalise_on_grid
 from ..rundir import RunDir
 from ..samplers.state import State
@@ -44,7 +45,7 @@ def load_family(run_dir: str | Path) -> Tuple[Dict[str, Any], Dict[int, torch.nn
         raise ConfigError(f"{files.path} is not a finished toy training run: {energies_file.name} is missing "
                           "(run `stanley train` into it first)")
     name, options = run["model"]["name"], run["model"]["options"]
-    energies = torch.load(energies_file, map_location="cpu", weights_only=True)
+    energies = load_tensors(energies_file)
     if not energies:
         raise ConfigError(f"{energies_file} holds no saved networks")
     family = {}
