@@ -274,7 +274,8 @@ def test_refresh_iteration_freezes_gamma_and_step_recomputes_it():
     assert torch.equal(state.gamma, start.gamma)
     torch.testing.assert_close(start.gamma, 1.0 / start.grad.abs().clamp(min=1.0))
     assert not torch.equal(state.gamma, 1.0 / state.grad.abs().clamp(min=1.0))  # a refresh would change it
-    assert torch.equal(info["gamma_mean"], start.gamma.mean().expand(4))
+    assert len(set(info["gamma_mean"].tolist())) == 1  # the same gamma at every step
+    torch.testing.assert_close(info["gamma_mean"][0], start.gamma.mean())  # mean of per-chain means
     fresh = samplers.get("stanley", TARGET.log_prob, refresh="step", **options)
     state, info = samplers.sample(fresh, z, 4, gen(1))
     assert state.gamma is None

@@ -34,6 +34,7 @@ class Isotropic:
         return state
 
     def coefficients(self, state: State) -> Tuple[Coefficient, Coefficient, Dict[str, torch.Tensor]]:
+        """(drift, noise, per-chain info)."""
         return self.step_size / 2, math.sqrt(self.step_size) * self.noise_scale, {}
 
 
@@ -75,4 +76,5 @@ class Anisotropic:
         half_step = self.step_size / 2
         drift = half_step * gamma if self.drift == "scaled" else half_step
         noise = (math.sqrt(self.step_size) * self.noise_scale) * gamma.pow(self.noise_power)
-        return drift, noise, {"gamma_mean": gamma.mean(), "gamma_min": gamma.min()}
+        per_chain = gamma.flatten(1)
+        return drift, noise, {"gamma_mean": per_chain.mean(dim=1), "gamma_min": per_chain.amin(dim=1)}
