@@ -14,6 +14,22 @@ from typing import List, Optional
 from .errors import ConfigError
 
 
+def _load_run(path: str, dataset=None, sampler=None, seed=None) -> dict:
+    """A complete run config from a run config file, or from a suite config and a selection."""
+    from . import config
+
+    raw = config.load_yaml(path)
+    if config.is_suite(raw):
+        missing = [flag for flag, value in (("--dataset", dataset), ("--sampler", sampler),
+                                             ("--seed", seed)) if value is None]
+        if missing:
+            raise ConfigError(f"{path} is a suite config: pick one run with {' '.join(missing)}")
+        return config.resolve_run(raw, dataset, sampler, seed)
+    if dataset or sampler or seed is not None:
+        raise ConfigError(f"{path} is a run config: --dataset/--sampler/--seed only select from a suite")
+    return config.complete_run(raw)
+
+
 def _train(args: argparse.Namespace) -> None:
     import torch
 
@@ -21,21 +37,26 @@ def _train(args: argparse.Namespace) -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    raw = config.load_yaml(args.config)
-    if config.is_suite(raw):
-        missing = [flag for flag, value in (("--dataset", args.dataset), ("--sampler", args.sampler),
-                                             ("--seed", args.seed)) if value is None]
-        if missing:
-            raise ConfigError(f"{args.config} is a suite config: pick one run with {' '.join(missing)}")
-        run = config.resolve_run(raw, args.dataset, args.sampler, args.seed)
-    else:
-        if args.dataset or args.sampler or args.seed is not None:
-            raise ConfigError(f"{args.config} is a run config: --dataset/--sampler/--seed only select from a suite")
-        run = config.complete_run(raw)
+    run = _load_run(args.config, args.dataset, args.sampler, args.seed)
     if not args.threads and config.data_kind(run["data"]["name"]) == "toy":
         torch.set_num_threads(1)  # tiny nets: one thread is fastest (benchmarks/train_step.py)
     out = training.train(run, args.out, progress=not args.no_progress)
     print(f"stanley: {config.run_label(run)} written to {out}")
+
+
+def _train_batch(args: argparse.Namespace) -> None:
+    import torch
+
+    from . import batched, config
+
+    if len(args.config) != len(args.out):
+        raise ConfigError(f"train-batch pairs each --config with an --out; got {len(args.config)} --config and "
+                          f"{len(args.out)} --out")
+    jobs = [(_load_run(path), out) for path, out in zip(args.config, args.out)]
+    torch.set_num_threads(args.threads or 1)
+    trainer = batched.BatchTrainer(jobs, progress=not args.no_progress)  # checks every run before any work
+    for run, out in zip([run for run, _ in jobs], trainer.train()):
+        print(f"stanley: {config.run_label(run)} written to {out}")
 
 
 def _sample(args: argparse.Namespace) -> None:
@@ -159,6 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: 1 for toy targets, else torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_train)
+
+    p = sub.add_parser("train-batch", help="train several toy runs as one batched computation, each into its own "
+                                           "run directory (the tables its solo run writes); resumes each run")
+    p.add_argument("--config", action="append", required=True, help="a run config (repeat, one per run)")
+    p.add_argument("--out", action="append", required=True, help="that run's directory (repeat, in --config order)")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (default 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=_train_batch)
 
     from .cliutil import add_sampler_options
 
