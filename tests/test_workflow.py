@@ -41,7 +41,8 @@ def workdir(tmp_path):
 
 def test_default_config_lists_the_paper_matrix(workdir):
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1").stdout)
-    assert counts["train"] == 63  # rings x 6 samplers x 3 seeds + 3 image sets x 5 samplers x 3 seeds
+    # rings x 6 samplers, each job a batch of 3 seeds; 3 image sets x 5 samplers x 3 seeds, a job each
+    assert counts["train_toy_batch"] == 6 and counts["train"] == 45
     assert counts["report"] == 1 and counts["fig1"] == 1
     # beyond the paper, on CIFAR-10 x (langevin, stanley) x 3 seeds: K sweep 6 + noise sweep 6 + Improved
     # CD 6 variants = 108 runs, less 6 equal to the matrix's own runs and 6 equal to the K sweep's K100
@@ -83,7 +84,7 @@ def test_smoke_dag_produces_the_report_and_replots_without_retraining(workdir):
     with open(workdir / "stanley/figures.py", "a") as code:  # Snakemake 9 ignores a bare touch (same content)
         code.write("\n# restyled\n")
     counts = job_counts(snakemake(workdir, "-n", "--configfile", "workflow/config/smoke.yaml").stdout)
-    assert "train" not in counts and counts.get("fig1") == 1
+    assert "train" not in counts and "train_toy_batch" not in counts and counts.get("fig1") == 1
     # one figure can be rebuilt alone, by rule name
     counts = job_counts(snakemake(workdir, "-n", "fig1", "--configfile", "workflow/config/smoke.yaml").stdout)
     assert counts == {"fig1": 1, "total": 1}
@@ -94,15 +95,24 @@ def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypat
     monkeypatch.setenv("STANLEY_INCEPTION", str(workdir / "weights/inception-2015-12-05.pt"))
     out = snakemake(workdir, "-n", "-p", "--cores", "all", "--resources", "gpu=4").stdout
     counts = job_counts(out)
-    assert counts["train"] == 63  # 18 rings + cifar10, flowers102, celeba x 5 samplers x 3 seeds
+    assert counts["train"] == 45  # cifar10, flowers102, celeba x 5 samplers x 3 seeds (rings: batches)
+    assert counts["train_toy_batch"] == 6
     assert counts["reference_stats"] == 3 and counts["download_data"] == 3 and counts["download_inception"] == 1
     assert counts["inpaint"] == 15  # celeba x 5 samplers x 3 seeds
     assert all(counts[f"fig{n}"] == 1 for n in range(1, 7)) and counts["report"] == 1
     assert "python -m stanley.slots --jobs-per-gpu 1 -- stanley train" in out
     assert "results/reference/cifar10_inception_32.npz" in out and "celeba_inception_64.npz" in out
     blocks = re.split(r"^(?:local)?rule ", out, flags=re.M)
-    rings = [b for b in blocks if b.startswith("train:") and "wildcards: dataset=rings" in b]
-    assert rings and not any("stanley.slots" in block or "gpu=1" in block for block in rings)
+    rings = [b for b in blocks if b.startswith("train_toy_batch:") and "wildcards: dataset=rings" in b]
+    assert len(rings) == 6 and not any("stanley.slots" in block or "gpu=1" in block for block in rings)
+    assert all(block.count("--out results/runs/rings/") == 3 for block in rings)  # one batch writes every seed
+
+
+def test_one_seeds_file_of_a_toy_batch_is_a_target(workdir):
+    out = snakemake(workdir, "-n", "-p", "results/smoke/runs/rings/hmc/seed1/metrics.csv",
+                    "--configfile", "workflow/config/smoke.yaml").stdout
+    assert job_counts(out) == {"train_toy_batch": 1, "total": 1}
+    assert "stanley train-batch" in out and "results/smoke/runs/rings/hmc/seed0/run.yaml" in out
 
 
 def test_missing_data_set_stops_before_training_with_the_files(workdir, tmp_path):

@@ -43,3 +43,48 @@ rule train:
         "mkdir -p {params.dir} && printf '%s' {params.run:q} > {params.dir}/run.yaml && "
         "{params.slot}stanley train --config {params.dir}/run.yaml --out {params.dir} --threads {threads} "
         "> {log} 2>&1"
+
+
+# Toy runs: one job per (dataset, sampler) trains every seed as one batch (stanley train-batch),
+# each seed into its own run directory, the files `train` writes; a killed batch resumes every
+# run. Asking for one seed's file still works: it runs the batch that writes it. Image runs keep
+# one job per GPU slot (`train`).
+TOY_DATASETS = [d for d in config["datasets"] if d not in IMAGE_DATASETS]
+RUN_FILES = ("metrics.csv", "eval.csv", "samples.npz", "provenance.json")
+
+
+def batch_dirs(wildcards):
+    return [RUN_DIR.format(dataset=wildcards.dataset, sampler=wildcards.sampler, seed=seed) for seed in config["seeds"]]
+
+
+def batch_command(wildcards):
+    """Each seed's run.yaml written, then one train-batch over them (shell-quoted here)."""
+    import shlex
+    from types import SimpleNamespace
+
+    writes, pairs = [], []
+    for seed, out in zip(config["seeds"], batch_dirs(wildcards)):
+        run = run_config(SimpleNamespace(dataset=wildcards.dataset, sampler=wildcards.sampler, seed=str(seed)))
+        writes.append(f"mkdir -p {shlex.quote(out)} && printf '%s' {shlex.quote(yaml.safe_dump(run, sort_keys=True))}"
+                      f" > {shlex.quote(out)}/run.yaml")
+        pairs.append(f"--config {shlex.quote(out)}/run.yaml --out {shlex.quote(out)}")
+    return " && ".join(writes) + " && stanley train-batch " + " ".join(pairs)
+
+
+if TOY_DATASETS:
+
+    ruleorder: train_toy_batch > train
+
+    rule train_toy_batch:
+        output:
+            [RUN_DIR.replace("{dataset}", "{{dataset}}").replace("{sampler}", "{{sampler}}").format(seed=seed) + "/" + name
+             for seed in config["seeds"] for name in RUN_FILES],
+        params:
+            command=batch_command,
+        wildcard_constraints:
+            dataset="|".join(TOY_DATASETS),
+        threads: 1
+        log:
+            RESULTS + "/logs/train/{dataset}/{sampler}/batch.log",
+        shell:
+            "{params.command} --threads {threads} --no-progress > {log} 2>&1"
