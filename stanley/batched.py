@@ -87,11 +87,12 @@ class Group:
             self.stacks[key] = (stack, samplers.get(sampler["name"], stack, **sampler["options"]))
         return self.stacks[key]
 
-    def step(self) -> None:
-        """One iteration of every running run in the group: draws, batched sampling, learning."""
+    def iterate(self) -> List[Tuple[Trainer, Dict[str, torch.Tensor]]]:
+        """One iteration of every running run in the group (draws, batched sampling, learning):
+        each run with its iteration's values, not yet booked."""
         members = tuple(t for t in self.trainers if t.running)
         if not members:
-            return
+            return []
         stack, kernel = self.kernel_for(members)
         stack.refresh()
         starts = [t.starts() for t in members]
@@ -100,8 +101,12 @@ class Group:
         final, info = samplers.sample(kernel, z0, members[0].run["training"]["mcmc_steps"], streams,
                                       groups=len(members))
         ends = final.z.unflatten(0, (len(members), -1))
-        for r, (trainer, (x, _)) in enumerate(zip(members, starts)):
-            trainer.advance(trainer.learn(x, ends[r], {key: value[:, r] for key, value in info.items()}))
+        return [(trainer, trainer.learn(x, ends[r], {key: value[:, r] for key, value in info.items()}))
+                for r, (trainer, (x, _)) in enumerate(zip(members, starts))]
+
+    def step(self) -> None:
+        for trainer, values in self.iterate():
+            trainer.advance(values)
 
 
 class BatchTrainer:
