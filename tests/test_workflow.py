@@ -43,6 +43,7 @@ def test_default_config_lists_the_paper_matrix(workdir):
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1").stdout)
     # rings x 6 samplers, each job a batch of 3 seeds; 3 image sets x 5 samplers x 3 seeds, a job each
     assert counts["train_toy_batch"] == 6 and counts["train"] == 45
+    assert counts["train_ablation_batch"] == 4 and "train_ablation" not in counts  # 4 variants x 3 seeds
     assert counts["report"] == 1 and counts["fig1"] == 1
     # beyond the paper, on CIFAR-10 x (langevin, stanley) x 3 seeds: K sweep 6 + noise sweep 6 + Improved
     # CD 6 variants = 108 runs, less 6 equal to the matrix's own runs and 6 equal to the K sweep's K100

@@ -39,6 +39,25 @@ use rule train as train_ablation with:
         RESULTS + "/logs/ablation/{variant}/seed{seed}.log",
 
 
+if ABLATION_SPEC and ABLATION_SPEC["dataset"] not in IMAGE_DATASETS:
+
+    ruleorder: train_ablation_batch > train_ablation
+
+    rule train_ablation_batch:  # a toy variant's seeds as one batch, as train_toy_batch (train.smk)
+        output:
+            seed_outputs(ABLATION_DIR, ABLATION_SPEC["seeds"], variant=True),
+        params:
+            command=lambda w: batch_command([(ABLATION[w.variant][int(seed)], ABLATION_DIR.format(variant=w.variant, seed=seed))
+                                             for seed in ABLATION_SPEC["seeds"]]),
+        wildcard_constraints:
+            variant="[a-z_]+=[a-z0-9.]+",
+        threads: 1
+        log:
+            RESULTS + "/logs/ablation/{variant}/batch.log",
+        shell:
+            "{params.command} --threads {threads} --no-progress > {log} 2>&1"
+
+
 rule ablation_tables:
     input:
         expand("{run}/metrics.csv", run=ablation_dirs()),

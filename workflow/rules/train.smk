@@ -53,22 +53,28 @@ TOY_DATASETS = [d for d in config["datasets"] if d not in IMAGE_DATASETS]
 RUN_FILES = ("metrics.csv", "eval.csv", "samples.npz", "provenance.json")
 
 
-def batch_dirs(wildcards):
-    return [RUN_DIR.format(dataset=wildcards.dataset, sampler=wildcards.sampler, seed=seed) for seed in config["seeds"]]
-
-
-def batch_command(wildcards):
-    """Each seed's run.yaml written, then one train-batch over them (shell-quoted here)."""
+def batch_command(jobs):
+    """Each run's run.yaml written into its directory, then one train-batch over them (shell-quoted)."""
     import shlex
-    from types import SimpleNamespace
 
     writes, pairs = [], []
-    for seed, out in zip(config["seeds"], batch_dirs(wildcards)):
-        run = run_config(SimpleNamespace(dataset=wildcards.dataset, sampler=wildcards.sampler, seed=str(seed)))
+    for run, out in jobs:
         writes.append(f"mkdir -p {shlex.quote(out)} && printf '%s' {shlex.quote(yaml.safe_dump(run, sort_keys=True))}"
                       f" > {shlex.quote(out)}/run.yaml")
         pairs.append(f"--config {shlex.quote(out)}/run.yaml --out {shlex.quote(out)}")
     return " && ".join(writes) + " && stanley train-batch " + " ".join(pairs)
+
+
+def seed_outputs(directory, seeds, **wildcards):
+    """The files `train` declares, for every seed of a batch; other wildcards stay wildcards."""
+    for name in wildcards:
+        directory = directory.replace("{" + name + "}", "{{" + name + "}}")
+    return [directory.format(seed=seed) + "/" + name for seed in seeds for name in RUN_FILES]
+
+
+def matrix_batch(wildcards):
+    keys = [(wildcards.dataset, wildcards.sampler, str(seed)) for seed in config["seeds"]]
+    return batch_command([(RUNS[key], RUN_DIR.format(dataset=key[0], sampler=key[1], seed=key[2])) for key in keys])
 
 
 if TOY_DATASETS:
@@ -77,10 +83,9 @@ if TOY_DATASETS:
 
     rule train_toy_batch:
         output:
-            [RUN_DIR.replace("{dataset}", "{{dataset}}").replace("{sampler}", "{{sampler}}").format(seed=seed) + "/" + name
-             for seed in config["seeds"] for name in RUN_FILES],
+            seed_outputs(RUN_DIR, config["seeds"], dataset=True, sampler=True),
         params:
-            command=batch_command,
+            command=matrix_batch,
         wildcard_constraints:
             dataset="|".join(TOY_DATASETS),
         threads: 1
