@@ -663,8 +663,12 @@ def print_toy_speed(toy_times, batch_times, peak: float, evaluation: float) -> N
           f"one job per 3 seeds (batched x3, the workflow): {projection('batched x3', 3) / 60:.1f} min")
 
 
+PRODUCTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
+
+
 def profile_toy_step(iterations: int = 10) -> int:
-    """Where a project iteration's time goes: top ops by self CPU time, top Python functions."""
+    """Where an iteration's time goes, solo and batched (3 runs): top ops by self CPU time, the
+    matrix products' share, and the top Python functions."""
     import cProfile
     import io
     import pstats
@@ -672,23 +676,33 @@ def profile_toy_step(iterations: int = 10) -> int:
     from torch.profiler import ProfilerActivity, profile
 
     torch.set_num_threads(1)
-    trainer = toy_trainer("stanley", Path(tempfile.mkdtemp(prefix="stanley-bench-")))
-    for _ in range(3):
-        trainer.step()
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    tmp = Path(tempfile.mkdtemp(prefix="stanley-bench-"))
+    for what, step, runs in (("solo", toy_trainer("stanley", tmp / "solo").step, 1),
+                             ("batched x3", toy_batch("stanley", 3, tmp / "batch").iterate, 3)):
+        for _ in range(3):
+            step()
+        clock = time.process_time()
         for _ in range(iterations):
-            trainer.step()
-    print(f"torch.profiler, {iterations} iterations of the rings-toy STANLEY step (1 thread):")
-    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(iterations):
-        trainer.step()
-    profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
-    print("cProfile, the same, by own time:")
-    print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
+            step()
+        cpu = (time.process_time() - clock) / iterations / runs
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(iterations):
+                step()
+        events = prof.key_averages()
+        total = sum(e.self_cpu_time_total for e in events)
+        products = sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS)
+        print(f"== rings-toy STANLEY step, {what} (1 thread): {1e3 * cpu:.2f} ms CPU per run-iteration; "
+              f"under torch.profiler, matrix products take {100 * products / total:.0f}% of self CPU time")
+        print(events.table(sort_by="self_cpu_time_total", row_limit=15))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(iterations):
+            step()
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
+        print(f"cProfile, {what}, by own time:")
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
     return 0
 
 
