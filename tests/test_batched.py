@@ -130,6 +130,12 @@ def test_interrupted_batch_resumes_every_run(tmp_path, monkeypatch):
     assert sum("resuming from iteration 20" in m for m in messages) == 3
     for a, b in zip(solo, outs):
         assert_close_runs(a, b)
+    before = [tables_without_wall_time(out) for out in outs]
+    monkeypatch.setattr(batched.Group, "step", lambda self: pytest.fail("a finished batch trained again"))
+    batched.train_batch(list(zip(runs, outs)))  # a rerun of the finished batch: same tables, no training
+    for out, tables in zip(outs, before):
+        for name, table in tables_without_wall_time(out).items():
+            pd.testing.assert_frame_equal(table, tables[name])
 
 
 @pytest.mark.slow
