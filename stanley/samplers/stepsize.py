@@ -65,7 +65,7 @@ class Anisotropic:
         else:  # pixel: the norm over channels; for (n, d) points this is the sample norm
             size = grad.norm(dim=1, keepdim=True)
         # th / max(th, |g|), written as Tensor.__rdiv__ computes it (the same bits) minus its Python layer
-        return torch.reciprocal(size.clamp_min(self.threshold)).mul_(self.threshold)
+        return torch.reciprocal(size.clamp_min(self.threshold)).mul(self.threshold)
 
     def prepare(self, state: State) -> State:
         if self.refresh == "iteration":
