@@ -351,3 +351,15 @@ def test_samplers_run_on_image_shaped_chains(name, options):
         assert ((0 <= info["acceptance"]) & (info["acceptance"] <= 1)).all()
     else:
         assert not torch.equal(state.z, z)
+
+
+@pytest.mark.parametrize("std", [0.3, "per-coordinate", "per-chain"])
+def test_gaussian_log_density_matches_torch_normal(std):
+    from stanley.samplers.metropolis import gaussian_log_density
+
+    g = gen(3)
+    x, mean = torch.randn(50, 3, generator=g, dtype=torch.float64), torch.randn(50, 3, generator=g, dtype=torch.float64)
+    scale = {"per-coordinate": torch.rand(50, 3, generator=g, dtype=torch.float64) + 0.1,
+             "per-chain": torch.rand(50, 1, generator=g, dtype=torch.float64) + 0.1}.get(std, std)
+    oracle = torch.distributions.Normal(mean, scale).log_prob(x).sum(dim=1) + 3 * 0.5 * math.log(2 * math.pi)
+    torch.testing.assert_close(gaussian_log_density(x, mean, scale), oracle)
