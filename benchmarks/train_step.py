@@ -416,6 +416,7 @@ def check_batch_equals_solo(sampler: str, runs: int, tmp: Path, iterations: int 
 
 def evaluation_seconds(sampler: str, out: Path) -> float:
     """One paper-setting toy evaluation (200 x 200 density grid, 2,000 samples of K steps): CPU seconds."""
+    torch.set_num_threads(1)  # as the workflow's toy jobs run
     trainer = toy_trainer(sampler, out, evaluation={"grid_size": 200, "n_samples": 2000})
     trainer.evaluate()  # the first call pays for allocations and kernel set-up, once per process
     clock = time.process_time()
