@@ -1,5 +1,6 @@
 # One training job per (dataset, sampler, seed) for image runs; toy runs batch their seeds (below).
-# Checkpoints live inside the run directory but are not declared outputs: a killed job rerun resumes from them (DESIGN.md section 8).
+# Checkpoints live inside the run directory but are not declared outputs: a killed job rerun
+# resumes from them (DESIGN.md section 8).
 # An image run also writes model.pt and (FID on) fid.csv beside the declared outputs; metrics.csv,
 # written last, marks the run complete, so rules that read those files take it as their input.
 
