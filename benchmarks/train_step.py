@@ -113,8 +113,11 @@ def count_flops(fn: Callable[[], None]) -> int:
     return counter.total
 
 
-def matmul_peak(device: torch.device, threads: int, dtype=torch.float32, reps: int = 5) -> float:
-    """Best median FLOP/s of square fp32 matrix products on this machine (this many threads)."""
+def matmul_peak(device: torch.device, threads: int, dtype=torch.float32, reps: int = 5,
+                clock: Callable[[], float] = time.perf_counter) -> float:
+    """Best median FLOP/s of square fp32 matrix products on this machine (this many threads),
+    by wall clock, or with ``clock=time.process_time`` by this process's CPU time (blind to
+    time spent waiting for a shared core: the one to hold CPU times against)."""
     torch.set_num_threads(threads)
     sizes = (256, 512, 1024) if device.type == "cpu" else (4096, 8192)
     best = 0.0
@@ -126,11 +129,11 @@ def matmul_peak(device: torch.device, threads: int, dtype=torch.float32, reps: i
         times = []
         for _ in range(reps):
             sync(device)
-            t = time.perf_counter()
+            t = clock()
             for _ in range(calls):
                 a @ b
             sync(device)
-            times.append((time.perf_counter() - t) / calls)
+            times.append((clock() - t) / calls)
         best = max(best, 2 * n**3 / statistics.median(times))
     torch.set_num_threads(DEFAULT_THREADS)
     return best
@@ -234,14 +237,15 @@ class Baseline:
 # --------------------------------------------------------------------------- the two cases
 
 
-def toy_trainer(sampler: str, out: Path) -> training.Trainer:
+def toy_trainer(sampler: str, out: Path, seed: int = 0, evaluation: Optional[dict] = None) -> training.Trainer:
     options = {k: v for k, v in TOY.items() if k in samplers.OPTIONS[sampler]}
     run = config.complete_run({
-        "device": "cpu", "seed": 0,
+        "device": "cpu", "seed": seed,
         "sampler": {"name": sampler, "options": options},
         "training": {"iterations": 10_000, "batch_size": 100, "n_chains": 100, "mcmc_steps": 100,
                      "init": "gaussian", "init_scale": 2.0, "optimizer": "adam", "lr": 1e-4},
-        "evaluation": {"grid_size": 16, "n_samples": 100},
+        "evaluation": {"grid_size": 16, "n_samples": 100, **(evaluation or {}),
+                       **({} if "noise_scale" in options else {"temperature": TOY["noise_scale"] ** 2})},
     })
     return training.Trainer(run, out, progress=False)
 
@@ -369,6 +373,57 @@ def tqdm_cost(iteration_seconds: float) -> Dict[str, float]:
     return {"seconds": seconds, "share": seconds / iteration_seconds}
 
 
+# --------------------------------------------------------------------------- batched runs and the floor
+
+WIDTHS = (2, 32, 64, 64, 64, 1)  # the paper's toy net
+
+
+def toy_iteration_flops(chains: int = 100, steps: int = 100, batch: int = 100, widths=WIDTHS) -> int:
+    """FLOPs of one toy iteration, counted by hand (2 per multiply-add; pointwise ops left out).
+
+    A gradient evaluation is the forward pass (every layer's product) and the input gradient
+    (every layer's product but the last, which is a broadcast of its weight row); the learning
+    step is a forward pass on data and chain ends and a backward pass of about twice its cost.
+    """
+    layers = list(zip(widths[:-1], widths[1:]))
+    forward = 2 * sum(a * b for a, b in layers)
+    input_gradient = 2 * sum(a * b for a, b in layers[:-1])
+    return chains * steps * (forward + input_gradient) + 3 * forward * 2 * batch
+
+
+def toy_batch(sampler: str, runs: int, out: Path):
+    """A group of ``runs`` toy runs (seeds 0..runs-1) at the paper's setting, sampled together."""
+    from stanley.batched import Group
+
+    return Group([toy_trainer(sampler, out / f"seed{seed}", seed=seed) for seed in range(runs)])
+
+
+def check_batch_equals_solo(sampler: str, runs: int, tmp: Path, iterations: int = 2) -> float:
+    """The batched iteration gives each run its solo run's values (losses, weights)."""
+    group = toy_batch(sampler, runs, tmp / f"guard-batch-{sampler}")
+    solos = [toy_trainer(sampler, tmp / f"guard-solo-{sampler}-{seed}", seed=seed) for seed in range(runs)]
+    worst = 0.0
+    for _ in range(iterations):
+        for (trainer, values), solo in zip(group.iterate(), solos):
+            worst = max(worst, abs(values["loss"].item() - solo.step()["loss"].item()))
+    for trainer, solo in zip(group.trainers, solos):
+        for a, b in zip(trainer.net.parameters(), solo.net.parameters()):
+            worst = max(worst, (a - b).abs().max().item())
+    if not worst <= 1e-5:
+        raise SystemExit(f"GUARD FAILED: batched {sampler} runs differ from their solo runs by {worst:.3g}")
+    return worst
+
+
+def evaluation_seconds(sampler: str, out: Path) -> float:
+    """One paper-setting toy evaluation (200 x 200 density grid, 2,000 samples of K steps): CPU seconds."""
+    torch.set_num_threads(1)  # as the workflow's toy jobs run
+    trainer = toy_trainer(sampler, out, evaluation={"grid_size": 200, "n_samples": 2000})
+    trainer.evaluate()  # the first call pays for allocations and kernel set-up, once per process
+    clock = time.process_time()
+    trainer.evaluate()
+    return time.process_time() - clock
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -392,7 +447,8 @@ def main(argv=None) -> int:
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, default threads {DEFAULT_THREADS}, "
           f"GPU: {torch.cuda.get_device_name(0) if cuda else 'none'}, load average {load:.2f}", flush=True)
 
-    peaks = {"cpu x1": matmul_peak(cpu, 1), f"cpu x{DEFAULT_THREADS}": matmul_peak(cpu, DEFAULT_THREADS)}
+    peaks = {"cpu x1": matmul_peak(cpu, 1), f"cpu x{DEFAULT_THREADS}": matmul_peak(cpu, DEFAULT_THREADS),
+             "cpu x1 by CPU time": matmul_peak(cpu, 1, clock=time.process_time)}
     if cuda:
         tf32 = torch.backends.cuda.matmul.allow_tf32
         torch.backends.cuda.matmul.allow_tf32 = False
@@ -435,6 +491,24 @@ def main(argv=None) -> int:
             rows.append({"case": f"rings toy {sampler} (K=100, B=100)", "variant": name.split(" (")[0],
                          "device": f"cpu x{n_threads}", **t, "flops": flops,
                          "flops_per_s": flops / t["wall"], "peak_share": flops / t["wall"] / peak})
+
+    # ---- batched toy runs (stanley train-batch, the workflow's toy jobs): per run-iteration, one thread
+    torch.set_num_threads(1)
+    batch_samplers = ["stanley"] if args.quick else list(samplers.NAMES)
+    batch_times: Dict[str, Dict[str, Dict[str, float]]] = {}
+    runs_of = {"solo": 1, "batched x3": 3, "batched x12": 12}
+    for sampler in batch_samplers:
+        guards[f"batched {sampler} vs solo"] = check_batch_equals_solo(sampler, 3, tmp)
+        variants = {"solo": toy_trainer(sampler, tmp / f"solo-{sampler}").step,
+                    "batched x3": toy_batch(sampler, 3, tmp / f"batch3-{sampler}").iterate}
+        if sampler == "stanley":
+            variants["batched x12"] = toy_batch(sampler, 12, tmp / f"batch12-{sampler}").iterate
+        print(f"timing batched rings toy / {sampler} ...", flush=True)
+        times = interleaved(variants, reps, {name: 3 if name == "solo" else 1 for name in variants},
+                            {name: 1 for name in variants}, cpu)
+        batch_times[sampler] = {name: {key: value / runs_of[name] for key, value in t.items()}
+                                for name, t in times.items()}
+    evaluation = evaluation_seconds("stanley", tmp / "evaluation")
 
     # ---- CIFAR-10 ConvNet: the paper's size on a GPU, reduced on a CPU
     if cuda:
@@ -521,6 +595,8 @@ def main(argv=None) -> int:
     print(f"  ConvNet ({where}): {conv_times['baseline']['wall'] / conv_times['project']['wall']:.2f}x "
           f"[{conv_times['baseline']['cpu'] / conv_times['project']['cpu']:.2f}x]")
     print()
+    print_toy_speed(toy_times, batch_times, peaks["cpu x1 by CPU time"], evaluation)
+    print()
     print("guards (max |difference|, all within tolerance): " + ", ".join(f"{k} {v:.2g}" for k, v in guards.items()))
     print(f"generation: {1e3 * gen_per_image:.2f} ms per image (K = {steps}, batch {fid_batch}, {where})")
     if inception is not None:
@@ -546,8 +622,54 @@ def main(argv=None) -> int:
     return 0
 
 
+def print_toy_speed(toy_times, batch_times, peak: float, evaluation: float) -> None:
+    """The toy table: each variant per run-iteration against the FLOP floor and the baseline,
+    and the paper's toy experiment projected on two cores of this machine."""
+    flops = toy_iteration_flops()
+    floor = flops / peak
+    print(f"rings toy at the paper's setting (K = 100, 100 chains, batch 100, 2-32-64-64-64-1), one thread, "
+          f"per run-iteration; FLOP floor = {flops / 1e9:.3f} GFLOP (counted by hand) / {peak / 1e9:.1f} GFLOP/s "
+          f"(one core's fp32 matmul peak by CPU time, measured above) = {1e3 * floor:.2f} ms")
+    header = f"{'variant':<28} {'sampler':<11} {'cpu ms':>8} {'wall ms':>8} {'x floor':>8} {'baseline/this':>14}"
+    print(header)
+    print("-" * len(header))
+    for sampler, times in batch_times.items():
+        base = toy_times.get(sampler, {}).get("baseline")
+        lines = ([("ebm-anatomy-style baseline", base)] if base else []) + list(times.items())
+        for name, t in lines:
+            against = f"{base['cpu'] / t['cpu']:>13.1f}x" if base else f"{'':>14}"
+            print(f"{name:<28} {sampler:<11} {1e3 * t['cpu']:>8.2f} {1e3 * t['wall']:>8.2f} "
+                  f"{t['cpu'] / floor:>7.2f}x {against}")
+    # the paper's toy experiment: 18 matrix runs (6 samplers x 3 seeds) and 12 ablation runs (4 STANLEY
+    # variants x 3 seeds), T = 10,000, evaluated every 2,000 iterations; jobs of 3 runs on 2 cores
+    iterations, evaluations = 10_000, 10_000 // 2_000 + 1
+
+    def wall(job_seconds):  # longest job first, each to the less busy core
+        cores = [0.0, 0.0]
+        for seconds in sorted(job_seconds, reverse=True):
+            cores[cores.index(min(cores))] += seconds
+        return max(cores)
+
+    def projection(variant: str, runs: int):
+        per_run = {s: t[variant]["cpu"] * iterations + evaluations * evaluation for s, t in batch_times.items()}
+        stanley = per_run["stanley"]
+        matrix = [runs * per_run.get(s, stanley) for s in samplers.NAMES for _ in range(3 // runs)]
+        ablation = [runs * stanley for _ in range(4 * 3 // runs)]
+        return wall(matrix + ablation)
+
+    print(f"the paper's toy experiment (18 matrix + 12 ablation runs, T = 10,000, K = 100) projected on this machine "
+          f"with 2 cores (CPU times above; {evaluations} evaluations per run at {evaluation:.2f} s; job start-up "
+          f"left out; samplers not timed above cost as stanley):")
+    print(f"  one job per run (solo): {projection('solo', 1) / 60:.1f} min; "
+          f"one job per 3 seeds (batched x3, the workflow): {projection('batched x3', 3) / 60:.1f} min")
+
+
+PRODUCTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
+
+
 def profile_toy_step(iterations: int = 10) -> int:
-    """Where a project iteration's time goes: top ops by self CPU time, top Python functions."""
+    """Where an iteration's time goes, solo and batched (3 runs): top ops by self CPU time, the
+    matrix products' share, and the top Python functions."""
     import cProfile
     import io
     import pstats
@@ -555,23 +677,33 @@ def profile_toy_step(iterations: int = 10) -> int:
     from torch.profiler import ProfilerActivity, profile
 
     torch.set_num_threads(1)
-    trainer = toy_trainer("stanley", Path(tempfile.mkdtemp(prefix="stanley-bench-")))
-    for _ in range(3):
-        trainer.step()
-    with profile(activities=[ProfilerActivity.CPU]) as prof:
+    tmp = Path(tempfile.mkdtemp(prefix="stanley-bench-"))
+    for what, step, runs in (("solo", toy_trainer("stanley", tmp / "solo").step, 1),
+                             ("batched x3", toy_batch("stanley", 3, tmp / "batch").iterate, 3)):
+        for _ in range(3):
+            step()
+        clock = time.process_time()
         for _ in range(iterations):
-            trainer.step()
-    print(f"torch.profiler, {iterations} iterations of the rings-toy STANLEY step (1 thread):")
-    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=15))
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(iterations):
-        trainer.step()
-    profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
-    print("cProfile, the same, by own time:")
-    print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
+            step()
+        cpu = (time.process_time() - clock) / iterations / runs
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(iterations):
+                step()
+        events = prof.key_averages()
+        total = sum(e.self_cpu_time_total for e in events)
+        products = sum(e.self_cpu_time_total for e in events if e.key in PRODUCTS)
+        print(f"== rings-toy STANLEY step, {what} (1 thread): {1e3 * cpu:.2f} ms CPU per run-iteration; "
+              f"under torch.profiler, matrix products take {100 * products / total:.0f}% of self CPU time")
+        print(events.table(sort_by="self_cpu_time_total", row_limit=15))
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(iterations):
+            step()
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
+        print(f"cProfile, {what}, by own time:")
+        print("\n".join(line for line in out.getvalue().splitlines() if line.strip()))
     return 0
 
 

@@ -26,6 +26,31 @@ EXIT_CODES = """exit status:
 MAX_MESSAGE = 600  # characters of an error line
 
 
+def _load_run(path: str, dataset=None, sampler=None, seed=None) -> dict:
+    """A complete run config from a run config file, or from a suite config and a selection."""
+    from . import config
+
+    raw = config.load_yaml(path)
+    if config.is_suite(raw):
+        missing = [flag for flag, value in (("--dataset", dataset), ("--sampler", sampler),
+                                             ("--seed", seed)) if value is None]
+        if missing:
+            raise ConfigError(f"{path} is a suite config: pick one run with {' '.join(missing)}")
+        return config.resolve_run(raw, dataset, sampler, seed)
+    if dataset or sampler or seed is not None:
+        raise ConfigError(f"{path} is a run config: --dataset/--sampler/--seed only select from a suite")
+    return config.complete_run(raw)
+
+
+def _tuned(run: dict, choice: str | None) -> dict:
+    """The run with the tuning stage's choice for its sampler applied (stanley.tuning); as is without one."""
+    if not choice:
+        return run
+    from . import tuning
+
+    return tuning.tuned(run, tuning.load_choice(choice))
+
+
 def _train(args: argparse.Namespace) -> None:
     import torch
 
@@ -33,21 +58,7 @@ def _train(args: argparse.Namespace) -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    raw = config.load_yaml(args.config)
-    if config.is_suite(raw):
-        missing = [flag for flag, value in (("--dataset", args.dataset), ("--sampler", args.sampler),
-                                             ("--seed", args.seed)) if value is None]
-        if missing:
-            raise ConfigError(f"{args.config} is a suite config: pick one run with {' '.join(missing)}")
-        run = config.resolve_run(raw, args.dataset, args.sampler, args.seed)
-    else:
-        if args.dataset or args.sampler or args.seed is not None:
-            raise ConfigError(f"{args.config} is a run config: --dataset/--sampler/--seed only select from a suite")
-        run = config.complete_run(raw)
-    if args.tuned:  # the tuning stage's choice for this sampler (stanley.tuning)
-        from . import tuning
-
-        run = tuning.tuned(run, tuning.load_choice(args.tuned))
+    run = _tuned(_load_run(args.config, args.dataset, args.sampler, args.seed), args.tuned)
     if not args.threads and config.data_kind(run["data"]["name"]) == "toy":
         torch.set_num_threads(1)  # tiny nets: one thread is fastest (benchmarks/train_step.py)
     out = training.train(run, args.out, progress=not args.no_progress)
@@ -63,6 +74,21 @@ def _tune(args: argparse.Namespace) -> None:
     write_csv(out / "pilots.csv", table)
     write_yaml(out / "choice.yaml", tuning.choice(table))
     print(f"stanley: tuning choice for {len(table)} pilots written to {out}")
+
+
+def _train_batch(args: argparse.Namespace) -> None:
+    import torch
+
+    from . import batched, config
+
+    if len(args.config) != len(args.out):
+        raise ConfigError(f"train-batch pairs each --config with an --out; got {len(args.config)} --config and "
+                          f"{len(args.out)} --out")
+    jobs = [(_tuned(_load_run(path), args.tuned), out) for path, out in zip(args.config, args.out)]
+    torch.set_num_threads(args.threads or 1)
+    trainer = batched.BatchTrainer(jobs, progress=not args.no_progress)  # checks every run before any work
+    for run, out in zip([run for run, _ in jobs], trainer.train()):
+        print(f"stanley: {config.run_label(run)} written to {out}")
 
 
 def _sample(args: argparse.Namespace) -> None:
@@ -261,6 +287,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="directory for pilots.csv and choice.yaml")
     p.set_defaults(func=_tune, out_is_directory=True)
 
+    p = sub.add_parser("train-batch", help="train several toy runs as one batched computation, each into its own "
+                                           "run directory (the tables its solo run writes); resumes each run")
+    p.add_argument("--config", action="append", required=True, help="a run config (repeat, one per run)")
+    p.add_argument("--out", action="append", required=True, help="that run's directory (repeat, in --config order)")
+    p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--tuned", help="a tuning choice.yaml (stanley tune): its multipliers for every run's sampler")
+    p.set_defaults(func=_train_batch, out_is_directory=True)
+
     from .cliutil import add_sampler_options
 
     p = sub.add_parser("sample", help="run a sampler on a toy target; save final states and per-step info")
@@ -343,8 +378,9 @@ def check_common(args: argparse.Namespace) -> None:
     from .io import check_output
 
     check_common_options(args)
-    if getattr(args, "out", None):
-        check_output(args.out, directory=getattr(args, "out_is_directory", False))
+    outs = getattr(args, "out", None)
+    for out in (outs if isinstance(outs, list) else [outs] if outs else []):  # train-batch: one per run
+        check_output(out, directory=getattr(args, "out_is_directory", False))
     if getattr(args, "out_dir", None):
         check_output(args.out_dir, directory=True)
 

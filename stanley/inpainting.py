@@ -66,6 +66,10 @@ class Clamped:
     def init(self, z: torch.Tensor):
         return self.kernel.init(self.clamp(z))
 
+    def transition(self, state, generator: torch.Generator):
+        state, info = self.kernel.transition(state, generator)
+        return replace(state, z=self.clamp(state.z)), info
+
     def step(self, state, generator: torch.Generator):
         state, info = self.kernel.step(state, generator)
         return replace(state, z=self.clamp(state.z)), info

@@ -63,7 +63,7 @@ class ToyNet(nn.Module):
                 h = torch.addmm(bias, a, weight_t)
                 saved.append(h)
                 a = torch.nn.functional.leaky_relu(h, slope)
-        f = torch.addmm(last_b, a, last_wt).squeeze(-1)
+        f = torch.addmm(last_b, last_w, a.t()).squeeze(0)  # w a^T: the product ToyNetStack's rounds alike
         g = last_w  # (1, width): broadcast over the batch by the first backward op
         in_place = slope > 0
         for weight, kept in zip(backward, reversed(saved)):
@@ -98,6 +98,51 @@ class ToyNet(nn.Module):
 
 _leaky_relu_ = torch.nn.functional.leaky_relu_
 _leaky_relu_backward = torch.ops.aten.leaky_relu_backward
+
+
+class ToyNetStack:
+    """Several ToyNets of one architecture as one log density over their chains side by side.
+
+    Chains ``z`` of shape (R * n, dim) are R blocks of n, block r scored by network r: each
+    layer is one batched product over the R networks (``baddbmm``/``bmm``), so R runs cost
+    one sequence of ops instead of R (:mod:`stanley.batched`). The input gradient is
+    :meth:`ToyNet.value_and_grad`'s, layer for layer. The weights are copied into stacks by
+    :meth:`refresh`: call it after the networks change (once per training iteration).
+    """
+
+    def __init__(self, nets: Sequence[ToyNet]):
+        first = nets[0]
+        shapes = [tuple(p.shape) for p in first.parameters()]
+        for net in nets:
+            if not isinstance(net, ToyNet) or [tuple(p.shape) for p in net.parameters()] != shapes \
+                    or net.slope != first.slope:
+                raise ConfigError("a batch stacks only ToyNets of one architecture (dim, widths, slope)")
+        self.nets, self.slope = tuple(nets), first.slope
+        self.stacks = None
+
+    def refresh(self) -> None:
+        layers = [net._linears for net in self.nets]
+        with torch.no_grad():
+            self.stacks = [(torch.stack([l[i].weight for l in layers]),
+                            torch.stack([l[i].bias for l in layers]).unsqueeze(1)) for i in range(len(layers[0]))]
+
+    def value_and_grad(self, z: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        runs = len(self.nets)
+        a = z.detach().reshape(runs, -1, z.shape[-1])
+        *hidden, (last_w, last_b) = self.stacks
+        slope, saved = self.slope, []
+        for weight, bias in hidden:
+            h = torch.baddbmm(bias, a, weight.transpose(1, 2))
+            a = _leaky_relu_(h, slope) if slope > 0 else torch.nn.functional.leaky_relu(h, slope)
+            saved.append(a if slope > 0 else h)
+        f = torch.baddbmm(last_b, last_w, a.transpose(1, 2))  # as ToyNet: w a^T
+        g = last_w  # (R, 1, width): broadcast over each run's chains by the first backward op
+        for (weight, _), kept in zip(reversed(hidden), reversed(saved)):
+            g = torch.bmm(_leaky_relu_backward(g, kept, slope, slope > 0), weight)
+        return f.reshape(z.shape[:-1]), g.reshape(z.shape)
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        return self.value_and_grad(z)[0]
 
 
 MODELS = {"toynet": ToyNet}

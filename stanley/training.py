@@ -14,12 +14,13 @@ with the same tables as an uninterrupted run.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
@@ -230,6 +231,17 @@ class Trainer:
 
     # -- the loop ------------------------------------------------------------------------
     def step(self) -> Dict[str, torch.Tensor]:
+        x, z0 = self.starts()
+        training, improved = self.run["training"], self.improved
+        if improved and improved.differentiable_last_step:
+            final, info = sample_through_last_step(self.kernel, self.net, z0, training["mcmc_steps"],
+                                                   self.chain_generator)
+        else:
+            final, info = samplers.sample(self.kernel, z0, training["mcmc_steps"], self.chain_generator)
+        return self.learn(x, z0, final.z, info)
+
+    def starts(self) -> Tuple[torch.Tensor, torch.Tensor]:
+        """An iteration's random draws before sampling: the data batch (plus noise) and the chain starts."""
         training, improved, generator = self.run["training"], self.improved, self.chain_generator
         x = self.data.batch(training["batch_size"], self.data_generator).to(self.device)
         if self.run["data"]["noise"] > 0:
@@ -237,15 +249,18 @@ class Trainer:
         z0 = self.chains.draw(generator)
         if improved:
             z0 = improved.starts(z0, generator)
-        if improved and improved.differentiable_last_step:
-            final, info = sample_through_last_step(self.kernel, self.net, z0, training["mcmc_steps"], generator)
-        else:
-            final, info = samplers.sample(self.kernel, z0, training["mcmc_steps"], generator)
-        chain_ends = final.z.detach()
+        return x, z0
+
+    def learn(self, x: torch.Tensor, z0: torch.Tensor, z: torch.Tensor,
+              info: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """The learning step on data ``x`` and the sampler's chain ends ``z`` (started at ``z0``, for
+        the chains' movement); the iteration's values."""
+        improved = self.improved
+        chain_ends = z.detach()
         self.chains.update(chain_ends)
         f_data, f_model = self.net(x).mean(), self.net(chain_ends).mean()
         loss = f_model - f_data
-        terms = improved.kl_terms(self.net, final.z, generator) if improved else {}
+        terms = improved.kl_terms(self.net, z, self.chain_generator) if improved else {}
         total = sum(terms.values(), loss)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
@@ -333,43 +348,57 @@ class Trainer:
                                          self.eval_generator(salt=1))})
 
     def train(self) -> Path:
-        training, every = self.run["training"], self.run["evaluation"]["every"]
-        total = training["iterations"]
+        self.begin()
+        while self.running:
+            self.advance(self.step())
+        return self.finish()
+
+    @property
+    def running(self) -> bool:
+        return self.iteration < self.run["training"]["iterations"] and self.status == "running"
+
+    def begin(self) -> None:
+        """Resume from the newest good checkpoint, or evaluate the untrained model; start the clock."""
+        total = self.run["training"]["iterations"]
         payload = self.checkpoints.load_latest()
         if payload is not None:
             self.load_state_dict(payload)
             self.log(f"stanley: {run_label(self.run)}: resuming from iteration {self.iteration} of {total}")
         elif not self.evals:
             self.evaluate()  # iteration 0: the untrained model
-        started, clock = now(), time.perf_counter()
-        bar = tqdm(total=total, initial=self.iteration, disable=not self.progress, mininterval=2.0,
-                   desc=run_label(self.run), unit="it", file=sys.stderr)
-        last_good = None
-        while self.iteration < total and self.status == "running":
-            values = self.step()
-            self.iteration += 1
-            bar.update()
-            problem = self.divergence(values)
-            if problem:
-                self.status = f"diverged at iteration {self.iteration}"
-                self.log(f"stanley: {run_label(self.run)}: {self.status} ({problem}); stopping cleanly")
-            done = self.iteration == total or self.status != "running"
-            self.elapsed, clock = self.elapsed + time.perf_counter() - clock, time.perf_counter()
-            if self.status != "running":  # diverged: keep the last good iteration's metrics
-                if last_good is not None and (self.iteration - 1) % training["log_every"]:
-                    self.record_metrics(last_good, self.iteration - 1)
-            elif self.iteration % training["log_every"] == 0 or done:
-                self.record_metrics(values, self.iteration)
-            last_good = values
-            fid_due = self.fid is not None and self.iteration % self.fid.every == 0
-            if (self.iteration % every == 0 or fid_due or done) and self.status == "running":
-                self.evaluate()
-            if self.iteration % training["checkpoint_every"] == 0 or done:
-                self.checkpoints.save(self.iteration, self.state_dict())
-        bar.close()
+        self.started, self.clock = now(), time.perf_counter()
+        self.bar = tqdm(total=total, initial=self.iteration, disable=not self.progress, mininterval=2.0,
+                        desc=run_label(self.run), unit="it", file=sys.stderr)
+        self.last_good = None
+
+    def advance(self, values: Dict[str, torch.Tensor]) -> None:
+        """Book one iteration's values: divergence, metrics, evaluation, checkpoint."""
+        training, every = self.run["training"], self.run["evaluation"]["every"]
+        self.iteration += 1
+        self.bar.update()
+        problem = self.divergence(values)
+        if problem:
+            self.status = f"diverged at iteration {self.iteration}"
+            self.log(f"stanley: {run_label(self.run)}: {self.status} ({problem}); stopping cleanly")
+        done = self.iteration == training["iterations"] or self.status != "running"
+        self.elapsed, self.clock = self.elapsed + time.perf_counter() - self.clock, time.perf_counter()
+        if self.status != "running":  # diverged: keep the last good iteration's metrics
+            if self.last_good is not None and (self.iteration - 1) % training["log_every"]:
+                self.record_metrics(self.last_good, self.iteration - 1)
+        elif self.iteration % training["log_every"] == 0 or done:
+            self.record_metrics(values, self.iteration)
+        self.last_good = values
+        fid_due = self.fid is not None and self.iteration % self.fid.every == 0
+        if (self.iteration % every == 0 or fid_due or done) and self.status == "running":
+            self.evaluate()
+        if self.iteration % training["checkpoint_every"] == 0 or done:
+            self.checkpoints.save(self.iteration, self.state_dict())
+
+    def finish(self) -> Path:
+        self.bar.close()
         if self.status == "running":
             self.status = "completed"
-        self.write_outputs(started)
+        self.write_outputs(self.started)
         return self.out
 
     def write_outputs(self, started: str) -> None:
@@ -431,8 +460,16 @@ def train(run: Dict[str, Any], out: str | Path, progress: bool = True) -> Path:
 
     The run directory is locked for the run's life: a second writer stops before touching it.
     """
+    with claimed(out) as out:
+        return Trainer(run, out, progress=progress).train()
+
+
+@contextlib.contextmanager
+def claimed(out: str | Path) -> Iterator[Path]:
+    """The run directory made and locked for the body, the temporary files of a killed run's writes
+    removed: one writer per run directory, solo or in a batch."""
     out = Path(out)
     ensure_writable(out)
     with locks.run_directory(out):
-        remove_stale_temps(out)  # the temporary files of a killed run's table writes
-        return Trainer(run, out, progress=progress).train()
+        remove_stale_temps(out)
+        yield out

@@ -44,8 +44,10 @@ def workdir(tmp_path):
 
 def test_default_config_lists_the_paper_matrix(workdir):
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1").stdout)
-    # rings x 7 samplers (two readings of STANLEY) x 3 seeds + 3 image sets x 6 samplers (two readings) x 3 seeds
-    assert counts["train"] == 75
+    # rings x 7 samplers (two readings of STANLEY beside the paper's), each job a batch of 3 seeds;
+    # 3 image sets x 6 samplers (two readings) x 3 seeds, a job each
+    assert counts["train_toy_batch"] == 7 and counts["train"] == 54
+    assert counts["train_ablation_batch"] == 4 and "train_ablation" not in counts  # 4 variants x 3 seeds
     assert counts["report"] == 1 and counts["fig1"] == 1
     # the tuning stage: 5 step multipliers for each (data set, sampler): (7 + 3 x 6) x 5 pilots, one choice per data set
     assert counts["train_pilot"] == 125 and counts["tune"] == 4
@@ -90,7 +92,7 @@ def test_smoke_dag_produces_the_report_and_replots_without_retraining(workdir):
     with open(workdir / "stanley/figures.py", "a") as code:  # Snakemake 9 ignores a bare touch (same content)
         code.write("\n# restyled\n")
     counts = job_counts(snakemake(workdir, "-n", "--configfile", "workflow/config/smoke.yaml").stdout)
-    assert "train" not in counts and counts.get("fig1") == 1
+    assert "train" not in counts and "train_toy_batch" not in counts and counts.get("fig1") == 1
     # one figure can be rebuilt alone, by rule name
     counts = job_counts(snakemake(workdir, "-n", "fig1", "--configfile", "workflow/config/smoke.yaml").stdout)
     assert counts == {"fig1": 1, "total": 1}
@@ -101,15 +103,26 @@ def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypat
     monkeypatch.setenv("STANLEY_INCEPTION", str(workdir / "weights/inception-2015-12-05.pt"))
     out = snakemake(workdir, "-n", "-p", "--cores", "all", "--resources", "gpu=4").stdout
     counts = job_counts(out)
-    assert counts["train"] == 75  # 21 rings + cifar10, flowers102, celeba x 6 samplers x 3 seeds
+    assert counts["train"] == 54  # cifar10, flowers102, celeba x 6 samplers x 3 seeds (rings: batches)
+    assert counts["train_toy_batch"] == 7
     assert counts["reference_stats"] == 3 and counts["download_data"] == 3 and counts["download_inception"] == 1
     assert counts["inpaint"] == 18  # celeba x 6 samplers x 3 seeds
     assert all(counts[f"fig{n}"] == 1 for n in range(1, 7)) and counts["report"] == 1
     assert "python -m stanley.slots --jobs-per-gpu 1 -- stanley train" in out
     assert "results/reference/cifar10_inception_32.npz" in out and "celeba_inception_64.npz" in out
     blocks = re.split(r"^(?:local)?rule ", out, flags=re.M)
-    rings = [b for b in blocks if b.startswith("train:") and "wildcards: dataset=rings" in b]
-    assert rings and not any("stanley.slots" in block or "gpu=1" in block for block in rings)
+    rings = [b for b in blocks if b.startswith("train_toy_batch:") and "wildcards: dataset=rings" in b]
+    assert len(rings) == 7 and not any("stanley.slots" in block or "gpu=1" in block for block in rings)
+    assert all(block.count("--out results/runs/rings/") == 3 for block in rings)  # one batch writes every seed
+
+
+def test_one_seeds_file_of_a_toy_batch_is_a_target(workdir):
+    out = snakemake(workdir, "-n", "-p", "results/smoke/runs/rings/hmc/seed1/metrics.csv",
+                    "--configfile", "workflow/config/smoke.yaml").stdout
+    counts = job_counts(out)  # the batch, after the rings' tuning stage it trains with
+    assert counts["train_toy_batch"] == 1 and counts["tune"] == 1 and set(counts) == {
+        "train_toy_batch", "tune", "train_pilot", "run_config_pilot", "run_config", "total"}
+    assert "stanley train-batch" in out and "results/smoke/runs/rings/hmc/seed0/run.yaml" in out
 
 
 def test_missing_data_set_stops_before_training_with_the_files(workdir, tmp_path):
@@ -201,30 +214,36 @@ def test_training_jobs_print_one_short_command(workdir):
     """-p shows each training command, not the run config: that is written by its own job."""
     out = snakemake(workdir, "-n", "-p", "--cores", "1", "--configfile", "workflow/config/smoke.yaml").stdout
     train = [cmd for cmd in shell_commands(out) if " stanley train " in f" {cmd}"]
-    assert len(train) == 26 + 4 + 23 + 26  # the matrix, the ablation variants, the study runs, the pilots
+    assert len(train) == 12 + 23 + 26  # the image matrix, the study runs, the pilots
     for cmd in train:
         assert re.fullmatch(r"stanley train --config \S+/run\.yaml --out \S+ --threads 1( --tuned \S+)? > \S+\.log 2>&1",
                             cmd), cmd
-    assert max(map(len, train)) < 1000
+    batches = [cmd for cmd in shell_commands(out) if cmd.startswith("stanley train-batch ")]
+    assert len(batches) == 7 + 4  # the rings matrix (one batch per sampler) and the ablation variants
+    for cmd in batches:
+        assert re.fullmatch(r"stanley train-batch( --config \S+/run\.yaml --out \S+)+ --threads 1( --tuned \S+)? "
+                            r"--no-progress > \S+\.log 2>&1", cmd), cmd
+    assert max(map(len, train + batches)) < 1000
 
 
 def test_config_overrides_are_typed_as_yaml(workdir):
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--config", "seeds=[0]").stdout)
-    assert counts["train"] == 25  # rings x 7 + 3 image sets x 6 (the samplers and STANLEY's readings), one seed
+    # 3 image sets x 6 (the samplers and STANLEY's readings), one seed; the rings' 7 as batches
+    assert counts["train"] == 18 and counts["train_toy_batch"] == 7
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--config", "seeds=[0, 2]",
                                   "samplers=[stanley]", "samplers_per_dataset={cifar10: [stanley, gd]}",
                                   "jobs_per_gpu=2").stdout)
-    # rings x stanley + cifar10 x (stanley, gd) + flowers102, celeba x their six, two seeds
-    assert counts["train"] == 2 * (1 + 2 + 6 + 6)
+    # cifar10 x (stanley, gd) + flowers102, celeba x their six, two seeds; rings x stanley, one batch
+    assert counts["train"] == 2 * (2 + 6 + 6) and counts["train_toy_batch"] == 1
 
 
 def test_partial_configfile_merges_a_full_one_replaces(workdir):
     partial = workdir / "partial.yaml"
     partial.write_text("seeds: [1]\n")
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--configfile", str(partial)).stdout)
-    assert counts["train"] == 25  # the paper's matrix, with one seed
+    assert counts["train"] == 18 and counts["train_toy_batch"] == 7  # the paper's matrix, with one seed
     counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--configfile", "workflow/config/smoke.yaml").stdout)
-    assert counts["train"] == 26 and "download_data" not in counts  # the smoke matrix alone
+    assert counts["train"] == 12 and "download_data" not in counts  # the smoke matrix alone
 
 
 @pytest.mark.parametrize("results", ["/x;touch PWNED;", "r$(touch PWNED)", "a`touch PWNED`", "new\nline", "{x}"])

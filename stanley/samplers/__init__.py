@@ -28,7 +28,7 @@ from ..errors import ConfigError
 from ..options import ALL_OPTIONS, NAMES, OPTIONS, check_sampler as _check, options_for
 from .hmc import HMC
 from .metropolis import MetropolisAdjusted
-from .state import LogDensityFn, State, evaluate
+from .state import LogDensityFn, State, evaluate, reduce_info
 from .stepsize import Anisotropic, Isotropic
 from .unadjusted import Unadjusted
 
@@ -62,20 +62,22 @@ def steps_for_budget(kernel, budget: int) -> int:
 
 
 def sample(
-    kernel, z: torch.Tensor, budget: int, generator: torch.Generator
+    kernel, z: torch.Tensor, budget: int, generator: torch.Generator, groups: int = 0
 ) -> Tuple[State, Dict[str, torch.Tensor]]:
     """Run chains from ``z`` for ``budget`` gradient evaluations.
 
     Returns the final state and each info key stacked over transitions (tensors, so the loop
-    never waits on the device).
+    never waits on the device): the kernels' per-chain info is kept and reduced once, at the
+    end, to shape (transitions,), or (transitions, groups) when the chains are ``groups`` equal
+    blocks (the runs of a batch, :mod:`stanley.batched`).
     """
     n_steps = steps_for_budget(kernel, budget)
     state = kernel.init(z)
     records = []
     for _ in range(n_steps):
-        state, info = kernel.step(state, generator)
+        state, info = kernel.transition(state, generator)
         records.append(info)
-    return state, {key: torch.stack([r[key] for r in records]) for key in records[0]}
+    return state, reduce_info({key: torch.stack([r[key] for r in records]) for key in records[0]}, groups)
 
 
 __all__ = [

@@ -14,7 +14,7 @@ from typing import Dict, Tuple
 import torch
 
 from .metropolis import metropolis_accept
-from .state import LogDensityFn, State, evaluate, grad_norm, per_chain_sum
+from .state import LogDensityFn, State, chain_grad_norm, evaluate, normal, per_chain_sum, reduce_info
 
 DIVERGENCE = 1000.0  # an energy error beyond this marks a divergent trajectory
 
@@ -33,10 +33,11 @@ class HMC:
     def init(self, z: torch.Tensor) -> State:
         return evaluate(self.logdensity_fn, z)
 
-    def step(self, state: State, generator: torch.Generator) -> Tuple[State, Dict[str, torch.Tensor]]:
+    def transition(self, state: State, generator: torch.Generator) -> Tuple[State, Dict[str, torch.Tensor]]:
+        """One step, its info per chain (reduced by the caller: once per call in ``sample``)."""
         temperature = self.noise_scale**2
         h = math.sqrt(self.step_size) * self.noise_scale
-        p = torch.randn(state.z.shape, generator=generator, device=state.z.device, dtype=state.z.dtype)
+        p = normal(state.z, generator)
         energy_before = -state.logp / temperature + 0.5 * per_chain_sum(p * p)
         end = state
         p = p + (h / 2) * end.grad / temperature
@@ -46,8 +47,8 @@ class HMC:
         energy_after = -end.logp / temperature + 0.5 * per_chain_sum(p * p)
         error = torch.nan_to_num(energy_after - energy_before, nan=math.inf)
         new, accepted = metropolis_accept(state, end, (-error).clamp(max=0.0), generator)
-        return new, {
-            "grad_norm": grad_norm(new),
-            "acceptance": accepted.float().mean(),
-            "divergent": (error > DIVERGENCE).float().mean(),
-        }
+        return new, {"grad_norm": chain_grad_norm(new), "acceptance": accepted, "divergent": error > DIVERGENCE}
+
+    def step(self, state: State, generator: torch.Generator) -> Tuple[State, Dict[str, torch.Tensor]]:
+        new, info = self.transition(state, generator)
+        return new, reduce_info(info)

@@ -16,13 +16,15 @@ from typing import Dict, Tuple
 
 import torch
 
-from .state import LogDensityFn, State, evaluate, grad_norm, per_chain_sum
+from .state import LogDensityFn, State, chain_grad_norm, evaluate, normal, per_chain_sum, reduce_info, uniform
 from .stepsize import Anisotropic, Isotropic
 
 
 def gaussian_log_density(x: torch.Tensor, mean: torch.Tensor, std) -> torch.Tensor:
     """log N(x; mean, diag(std^2)) per chain, without the 2 pi constant (it cancels)."""
-    std = torch.as_tensor(std, dtype=x.dtype, device=x.device).expand_as(x)
+    if not isinstance(std, torch.Tensor):  # one scale for all coordinates: half the ops of the general form
+        return per_chain_sum((x - mean).square()) * (-0.5 / std**2) - x[0].numel() * math.log(std)
+    std = std.expand_as(x)
     return per_chain_sum(-0.5 * ((x - mean) / std) ** 2 - torch.log(std))
 
 
@@ -30,7 +32,7 @@ def metropolis_accept(
     state: State, proposal: State, log_alpha: torch.Tensor, generator: torch.Generator
 ) -> Tuple[State, torch.Tensor]:
     """Accept each chain's proposal with probability ``exp(log_alpha)``."""
-    u = torch.rand(log_alpha.shape, generator=generator, device=log_alpha.device, dtype=log_alpha.dtype)
+    u = uniform(log_alpha, generator)
     accepted = torch.log(u) < log_alpha
     return state.where(accepted, proposal), accepted
 
@@ -51,12 +53,12 @@ class MetropolisAdjusted:
     def propose(
         self, state: State, generator: torch.Generator
     ) -> Tuple[State, torch.Tensor, Dict[str, torch.Tensor]]:
-        """One proposal, its log acceptance probability and the rule's info.
+        """One proposal, its log acceptance probability and the rule's info (per chain).
 
         Public so that diagnostics can Rao-Blackwellise over the accept step.
         """
         drift, noise, info = self.rule.coefficients(state)
-        xi = torch.randn(state.z.shape, generator=generator, device=state.z.device, dtype=state.z.dtype)
+        xi = normal(state.z, generator)
         forward_mean = state.z + drift * state.grad
         proposal = replace(evaluate(self.logdensity_fn, forward_mean + noise * xi), gamma=state.gamma)
         back_drift, back_noise, _ = self.rule.coefficients(proposal)
@@ -65,7 +67,12 @@ class MetropolisAdjusted:
         log_alpha = (proposal.logp - state.logp) / self.temperature + log_backward - log_forward
         return proposal, torch.nan_to_num(log_alpha, nan=-math.inf).clamp(max=0.0), info
 
-    def step(self, state: State, generator: torch.Generator) -> Tuple[State, Dict[str, torch.Tensor]]:
+    def transition(self, state: State, generator: torch.Generator) -> Tuple[State, Dict[str, torch.Tensor]]:
+        """One step, its info per chain (reduced by the caller: once per call in ``sample``)."""
         proposal, log_alpha, info = self.propose(state, generator)
         new, accepted = metropolis_accept(state, proposal, log_alpha, generator)
-        return new, {"grad_norm": grad_norm(new), "acceptance": accepted.float().mean(), **info}
+        return new, {"grad_norm": chain_grad_norm(new), "acceptance": accepted, **info}
+
+    def step(self, state: State, generator: torch.Generator) -> Tuple[State, Dict[str, torch.Tensor]]:
+        new, info = self.transition(state, generator)
+        return new, reduce_info(info)

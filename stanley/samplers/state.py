@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional
 
 import torch
 
@@ -79,7 +79,47 @@ def per_chain_sum(x: torch.Tensor) -> torch.Tensor:
     return x.flatten(1).sum(dim=1)
 
 
-def grad_norm(state: State) -> torch.Tensor:
-    """Mean over chains of the L2 norm of the gradient: the per-step info every kernel records."""
+def chain_grad_norm(state: State) -> torch.Tensor:
+    """Each chain's L2 norm of the gradient: the per-step info every kernel records."""
     # torch.linalg.vector_norm is what Tensor.norm(dim=1) calls, minus its Python dispatch
-    return torch.linalg.vector_norm(state.grad.flatten(1), dim=1).mean()
+    return torch.linalg.vector_norm(state.grad.flatten(1), dim=1)
+
+
+def grad_norm(state: State) -> torch.Tensor:
+    """Mean over chains of :func:`chain_grad_norm`."""
+    return chain_grad_norm(state).mean()
+
+
+def normal(like: torch.Tensor, generator) -> torch.Tensor:
+    """Standard normal draws shaped like ``like`` (the chains' xi, HMC's momenta).
+
+    ``generator`` is a ``torch.Generator``, or an object with ``normal(like)`` that draws each
+    block of chains from its own stream (:class:`stanley.batched.RunStreams`: several runs'
+    chains in one tensor, each run's draws those of its solo run).
+    """
+    if isinstance(generator, torch.Generator):
+        return torch.randn(like.shape, generator=generator, device=like.device, dtype=like.dtype)
+    return generator.normal(like)
+
+
+def uniform(like: torch.Tensor, generator) -> torch.Tensor:
+    """U(0, 1) draws shaped like ``like`` (accept/reject), from a generator as in :func:`normal`."""
+    if isinstance(generator, torch.Generator):
+        return torch.rand(like.shape, generator=generator, device=like.device, dtype=like.dtype)
+    return generator.uniform(like)
+
+
+REDUCTIONS = {"gamma_min": torch.amin}
+"""How per-chain info becomes one number per step: the mean over chains, unless named here."""
+
+
+def reduce_info(info: Dict[str, torch.Tensor], groups: int = 0) -> Dict[str, torch.Tensor]:
+    """Per-chain info (..., n) reduced over the chains: to (...), or with ``groups`` > 0 to
+    (..., groups), one value per equal block of chains (one per run in a batch)."""
+    out = {}
+    for key, value in info.items():
+        reduce = REDUCTIONS.get(key, torch.mean)
+        if groups:
+            value = value.unflatten(-1, (groups, -1))
+        out[key] = reduce(value.float() if value.dtype == torch.bool else value, dim=-1)
+    return out

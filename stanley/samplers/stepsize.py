@@ -31,6 +31,7 @@ class Isotropic:
         return state
 
     def coefficients(self, state: State) -> Tuple[Coefficient, Coefficient, Dict[str, torch.Tensor]]:
+        """(drift, noise, per-chain info)."""
         return self.step_size / 2, math.sqrt(self.step_size) * self.noise_scale, {}
 
 
@@ -64,7 +65,8 @@ class Anisotropic:
             size = grad.flatten(1).norm(dim=1).view(-1, *([1] * (grad.dim() - 1)))
         else:  # pixel: the norm over channels; for (n, d) points this is the sample norm
             size = grad.norm(dim=1, keepdim=True)
-        return self.threshold / size.clamp_min(self.threshold)
+        # th / max(th, |g|), written as Tensor.__rdiv__ computes it (the same bits) minus its Python layer
+        return torch.reciprocal(size.clamp_min(self.threshold)).mul(self.threshold)
 
     def prepare(self, state: State) -> State:
         if self.refresh == "iteration":
@@ -75,6 +77,9 @@ class Anisotropic:
         gamma = state.gamma if state.gamma is not None else self.gamma(state.grad)
         half_step = self.step_size / 2
         drift = half_step * gamma if self.drift == "scaled" else half_step
+        # gamma ** 0.5 as sqrt: the same bits (torch's pow takes that branch), one dispatch cheaper
+        power = gamma.sqrt() if self.noise_power == 0.5 else gamma.pow(self.noise_power)
         base = math.sqrt(self.step_size) * self.noise_scale if self.noise_sd == "langevin" else 1.0
-        noise = base * gamma.pow(self.noise_power)
-        return drift, noise, {"gamma_mean": gamma.mean(), "gamma_min": gamma.min()}
+        noise = base * power
+        per_chain = gamma.flatten(1)
+        return drift, noise, {"gamma_mean": per_chain.mean(dim=1), "gamma_min": per_chain.amin(dim=1)}

@@ -7,7 +7,7 @@ from typing import Dict, Tuple
 
 import torch
 
-from .state import LogDensityFn, State, evaluate, grad_norm
+from .state import LogDensityFn, State, chain_grad_norm, evaluate, normal, reduce_info
 from .stepsize import Anisotropic, Isotropic
 
 
@@ -22,11 +22,15 @@ class Unadjusted:
     def init(self, z: torch.Tensor) -> State:
         return self.rule.prepare(evaluate(self.logdensity_fn, z))
 
-    def step(self, state: State, generator: torch.Generator) -> Tuple[State, Dict[str, torch.Tensor]]:
+    def transition(self, state: State, generator: torch.Generator) -> Tuple[State, Dict[str, torch.Tensor]]:
+        """One step, its info per chain (reduced by the caller: once per call in ``sample``)."""
         drift, noise, info = self.rule.coefficients(state)
         move = drift * state.grad
         if self.rule.noise_scale > 0:
-            xi = torch.randn(state.z.shape, generator=generator, device=state.z.device, dtype=state.z.dtype)
-            move = move + noise * xi
+            move = move + noise * normal(state.z, generator)
         new = replace(evaluate(self.logdensity_fn, state.z + move), gamma=state.gamma)
-        return new, {"grad_norm": grad_norm(new), **info}
+        return new, {"grad_norm": chain_grad_norm(new), **info}
+
+    def step(self, state: State, generator: torch.Generator) -> Tuple[State, Dict[str, torch.Tensor]]:
+        new, info = self.transition(state, generator)
+        return new, reduce_info(info)

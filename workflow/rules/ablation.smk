@@ -37,6 +37,30 @@ use rule train as train_ablation with:
         gpu=lambda w: 1 if uses_gpu(ABLATION_SPEC["dataset"]) else 0,
 
 
+ruleorder: train_ablation_batch > train_ablation
+
+
+rule train_ablation_batch:  # a toy variant's seeds as one batch, as train_toy_batch (train.smk)
+    input:
+        unpack(ablation_batch_inputs),
+    output:
+        seed_outputs(ABLATION_DIR, ABLATION_SEEDS, variant=True),
+    log:
+        in_results("logs/ablation/{variant}/batch.log"),
+    benchmark:
+        in_results("benchmarks/ablation/{variant}/batch.tsv")
+    wildcard_constraints:
+        variant=one_of(TOY_ABLATION_VARIANTS),
+    conda:
+        ENVIRONMENT
+    threads: 1
+    params:
+        args=lambda w: batch_args(ablation_batch_dirs(w)),
+        tuned=tuned_flag,
+    shell:
+        "stanley train-batch {params.args} --threads {threads}{params.tuned} --no-progress > {log:q} 2>&1"
+
+
 rule ablation_tables:
     input:
         expand("{run}/metrics.csv", run=ablation_dirs()),

@@ -618,3 +618,66 @@ def study_run(wildcards):
 def study_spec(wildcards):
     spec = {"name": wildcards.study, "order": list(STUDIES).index(wildcards.study)}
     return yaml.safe_dump({**spec, **STUDIES[wildcards.study]}, sort_keys=False)
+
+
+# --------------------------------------------------------------------------- toy batches
+# A toy (dataset, sampler), or a toy ablation variant, trains all its seeds in one process as one
+# computation (stanley train-batch); image runs stay one job per GPU slot.
+TOY_DATASETS = [d for d in config["datasets"] if d not in IMAGE_DATASETS]
+RUN_FILES = (
+    "metrics.csv",
+    "eval.csv",
+    "samples.npz",
+    "provenance.json",
+)  # what `train` declares
+ABLATION_SEEDS = ABLATION_SPEC["seeds"] if ABLATION_SPEC else []
+TOY_ABLATION_VARIANTS = (
+    list(ABLATION)
+    if ABLATION_SPEC and ABLATION_SPEC["dataset"] not in IMAGE_DATASETS
+    else []
+)
+
+
+def seed_outputs(directory, seeds, **wildcards):
+    """The files `train` declares, for every seed of a batch; the named wildcards stay wildcards."""
+    for name in wildcards:
+        directory = directory.replace(f"{{{name}}}", f"{{{{{name}}}}}")
+    return [
+        os.path.join(directory.format(seed=seed), name)
+        for seed in seeds
+        for name in RUN_FILES
+    ]
+
+
+def batch_args(directories):
+    """`--config DIR/run.yaml --out DIR` for each run of a batch, shell-quoted."""
+    args = [
+        a
+        for d in directories
+        for a in ("--config", os.path.join(d, "run.yaml"), "--out", d)
+    ]
+    return shlex.join(args)
+
+
+def matrix_batch_dirs(wildcards):
+    return [
+        RUN_DIR.format(dataset=wildcards.dataset, sampler=wildcards.sampler, seed=seed)
+        for seed in config["seeds"]
+    ]
+
+
+def matrix_batch_inputs(wildcards):
+    configs = [os.path.join(d, "run.yaml") for d in matrix_batch_dirs(wildcards)]
+    return {"configs": configs, **tuning_input(wildcards.dataset, wildcards.sampler)}
+
+
+def ablation_batch_dirs(wildcards):
+    return [
+        ABLATION_DIR.format(variant=wildcards.variant, seed=s) for s in ABLATION_SEEDS
+    ]
+
+
+def ablation_batch_inputs(wildcards):
+    configs = [os.path.join(d, "run.yaml") for d in ablation_batch_dirs(wildcards)]
+    spec = ABLATION_SPEC
+    return {"configs": configs, **tuning_input(spec["dataset"], spec["sampler"])}

@@ -1,5 +1,6 @@
-# One training job per (dataset, sampler, seed). Checkpoints live inside the run directory but
-# are not declared outputs: a killed job rerun resumes from them (docs: checkpoints and resume).
+# One training job per (dataset, sampler, seed) for image runs; toy runs batch their seeds (below).
+# Checkpoints live inside the run directory but are not declared outputs: a killed job rerun
+# resumes from them (docs: checkpoints and resume).
 # An image run also writes model.pt and (FID on) fid.csv beside the declared outputs; metrics.csv,
 # written last, marks the run complete, so rules that read those files take it as their input.
 # The run config goes to run.yaml in a job of its own, so that a training job's command stays
@@ -42,3 +43,31 @@ rule train:
     shell:
         "{params.slot}stanley train --config {input.config:q} --out {params.dir:q} "
         "--threads {threads}{params.tuned} > {log:q} 2>&1"
+
+
+# Toy runs: one job per (dataset, sampler) trains every seed as one batch (stanley train-batch),
+# each seed into its own run directory with the files `train` writes; a killed batch resumes every
+# run. Asking for one seed's file still works: it runs the batch that writes it. Image runs keep
+# one job per GPU slot (`train`).
+ruleorder: train_toy_batch > train
+
+
+rule train_toy_batch:
+    input:
+        unpack(matrix_batch_inputs),
+    output:
+        seed_outputs(RUN_DIR, config["seeds"], dataset=True, sampler=True),
+    log:
+        in_results("logs/train/{dataset}/{sampler}/batch.log"),
+    benchmark:
+        in_results("benchmarks/train/{dataset}/{sampler}/batch.tsv")
+    wildcard_constraints:
+        dataset=one_of(TOY_DATASETS),
+    conda:
+        ENVIRONMENT
+    threads: 1
+    params:
+        args=lambda w: batch_args(matrix_batch_dirs(w)),
+        tuned=tuned_flag,
+    shell:
+        "stanley train-batch {params.args} --threads {threads}{params.tuned} --no-progress > {log:q} 2>&1"
