@@ -47,6 +47,7 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+from . import readings
 from .rundir import Layout
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
@@ -59,8 +60,6 @@ IDENTITY_MOVEMENT = 2.0  # ... and its chains move within this factor of Langevi
 LEARNING_MARGIN = 0.10  # a data set learned: the best sampler's metric fell by this fraction
 STANLEY = "stanley"
 STANLEY_MH = "stanley_mh"  # STANLEY's proposal with an accept/reject step: a different sampler
-READING_NAMES = {"stanley": "paper text", "stanley_code": "authors' released code",
-                 "stanley_toy": "authors' toy script"}
 
 
 def load_claims() -> List[Dict[str, Any]]:
@@ -68,17 +67,14 @@ def load_claims() -> List[Dict[str, Any]]:
 
 
 def stanley_readings(names: Iterable[str], declared: Optional[Sequence[str]] = None) -> List[str]:
-    """The sampler names in ``names`` that are readings of STANLEY (``stanley``, ``stanley_code``,
-    ...), in order; ``declared`` (the config's list) overrides the naming rule."""
-    names = list(dict.fromkeys(names))
-    if declared is not None:
-        return [n for n in names if n in declared]
-    return [n for n in names if n == STANLEY or n.startswith(STANLEY + "[")
-            or (n.startswith(STANLEY + "_") and n != STANLEY_MH and not n.startswith(STANLEY_MH + "["))]
+    """The sampler names in ``names`` that are readings of STANLEY, in order: those of
+    :mod:`stanley.readings` (or ``declared``), and an ablation variant of one (``stanley[norm=pixel]``)."""
+    declared = readings.NAMES if declared is None else declared
+    return [n for n in dict.fromkeys(names) if n in declared or n.split("[")[0] in declared and n.endswith("]")]
 
 
 def reading_label(name: str) -> str:
-    return f"{name} ({READING_NAMES[name]})" if name in READING_NAMES else name
+    return f"{name} ({readings.READS[name]})" if name in readings.READS else name
 
 
 # ---------------------------------------------------------------------------------------------

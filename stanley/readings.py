@@ -30,11 +30,9 @@ PINNED: Dict[str, Dict[str, Any]] = {
 }
 """Each reading's pinned options: a suite's shared option pool never overrides them."""
 
-LABELS = {
-    "stanley": "STANLEY (paper text)",
-    "stanley_code": "STANLEY (authors' image code)",
-    "stanley_toy": "STANLEY (authors' toy script)",
-}
+READS = {"stanley": "paper text", "stanley_code": "authors' image code", "stanley_toy": "authors' toy script"}
+"""What each reading follows, in a few words (the claims ledger's reading column)."""
+LABELS = {name: f"STANLEY ({words})" for name, words in READS.items()}
 """How figures and tables name each reading."""
 
 SOURCES = {

@@ -315,12 +315,13 @@ def test_each_stanley_reading_gets_its_own_row_and_stanley_mh_is_not_one(tmp_pat
     mh = fid[fid["sampler"] == "stanley"].assign(sampler="stanley_mh")
     table = ledger(tmp_path, fid=pd.concat([fid, code, mh]))
     rows = table[table["id"] == "flowers-baselines"].set_index("reading")
-    assert set(rows.index) == {"stanley (paper text)", "stanley_code (authors' released code)"}
+    assert set(rows.index) == {"stanley (paper text)", "stanley_code (authors' image code)"}
     assert rows.loc["stanley (paper text)", "verdict"] == claims.SUPPORTED
-    assert rows.loc["stanley_code (authors' released code)", "verdict"] == claims.CONTRADICTED
+    assert rows.loc["stanley_code (authors' image code)", "verdict"] == claims.CONTRADICTED
     assert (rows["family"] == 2).all()
     assert claims.stanley_readings(["gd", "stanley_toy", "stanley", "stanley_mh"]) == ["stanley_toy", "stanley"]
     assert claims.stanley_readings(["stanley", "stanley_code"], declared=["stanley_code"]) == ["stanley_code"]
+    assert claims.stanley_readings(["stanley[norm=pixel]", "stanley_mh[norm=pixel]"]) == ["stanley[norm=pixel]"]
 
 
 def test_holm_over_the_ledger_can_withhold_a_verdict_one_claim_alone_would_get(tmp_path):
