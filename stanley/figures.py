@@ -37,14 +37,15 @@ readings of STANLEY red and brown, GD grey (a name added to ORDER alone gets pin
 
 
 def display(name: object) -> str:
-    """The display name of a sampler or data set; a STANLEY reading keeps its suffix
-    ("stanley[norm=pixel]" -> "STANLEY[norm=pixel]"); unknown names pass through."""
+    """The display name of a sampler or data set; a variant keeps its suffix ("stanley[norm=pixel]"
+    -> "STANLEY (paper text)[norm=pixel]"); unknown names pass through."""
     name = str(name)
     if name in LABELS:
         return LABELS[name]
     for key in sorted(LABELS, key=len, reverse=True):
         if name.startswith(key) and name[len(key)] in "[ ":
-            return LABELS[key] + name[len(key):]
+            suffix = name[len(key):]  # a variant ("[norm=pixel]") or a gloss (" (paper text)") the label may hold
+            return LABELS[key] if LABELS[key].endswith(suffix) else LABELS[key] + suffix
     return name
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 from .errors import Fault
+from .rundir import RunDir
 
-RUN_LOCK = ".stanley.lock"  # in a run directory: one writer per run
 
 
 def try_lock(path: Path) -> Optional[int]:
@@ -49,7 +49,7 @@ def holder(path: Path) -> str:
 @contextlib.contextmanager
 def run_directory(directory: Path) -> Iterator[Path]:
     """Hold the run directory's lock for the body; a second writer gets :class:`Fault` naming the holder."""
-    path = Path(directory) / RUN_LOCK
+    path = RunDir(directory).lock
     fd = try_lock(path)
     if fd is None:
         raise Fault(f"run directory {directory} is in use by {holder(path)}; wait for that run to end, "

@@ -82,6 +82,11 @@ class RunDir:
         return self.path / "checkpoints"
 
     @property
+    def lock(self) -> Path:
+        """Held by the one process writing this run (:func:`stanley.locks.run_directory`)."""
+        return self.path / ".stanley.lock"
+
+    @property
     def inpainting_arrays(self) -> Path:
         """Figure 6's images: originals, masked inputs, completions, the mask, per-image MSE."""
         return self.path / "inpainting.npz"

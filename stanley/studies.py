@@ -138,7 +138,7 @@ def summarise(tables: str | Path, tail: float = 0.1) -> pd.DataFrame:
     else:
         per_run = per_run.assign(fid=np.nan, protocol="")
     # a toy study: the final sliced W2, and gamma's mean over the same tail (is STANLEY's step active?)
-    eval_file = tables / "eval.csv"
+    eval_file = tables.table("eval")
     if eval_file.is_file():
         evals = pd.read_csv(eval_file)
         if "sliced_w2" in evals.columns:

@@ -82,16 +82,17 @@ def test_no_number_in_a_table_is_scientific_in_python_style():
 def test_mean_sd_table_uses_display_names_and_the_quantitys_format():
     frame = pd.DataFrame({"sampler": ["stanley", "stanley", "stanley_mh", "stanley_mh"], "tv": [0.5, 0.7, 0.2, 0.3]})
     table = mean_sd(frame, ["tv"])
-    assert list(table["sampler"]) == ["STANLEY", "STANLEY + MH"]
+    assert list(table["sampler"]) == ["STANLEY (paper text)", "STANLEY + MH"]
     assert list(table["tv"]) == ["0.600 \u00b1 0.141 (n=2)", "0.250 \u00b1 0.071 (n=2)"]
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("stanley", "STANLEY"), ("langevin", "Langevin"), ("mala", "MH (MALA)"), ("stanley_mh", "STANLEY + MH"),
+    ("stanley", "STANLEY (paper text)"), ("langevin", "Langevin"), ("mala", "MH (MALA)"), ("stanley_mh", "STANLEY + MH"),
     ("hmc", "HMC"), ("gd", "GD (no noise)"), ("cifar10", "CIFAR-10"), ("flowers102", "Flowers 102"),
-    ("celeba", "CelebA"), ("stanley[norm=pixel]", "STANLEY[norm=pixel]"),
+    ("celeba", "CelebA"), ("stanley[norm=pixel]", "STANLEY (paper text)[norm=pixel]"),
     ("stanley (paper text)", "STANLEY (paper text)"), ("stanley_mh[drift=unscaled]", "STANLEY + MH[drift=unscaled]"),
-    ("stanley_code", "stanley_code"), ("shapes", "shapes"),
+    ("stanley_code", "STANLEY (authors' image code)"), ("stanley_toy", "STANLEY (authors' toy script)"),
+    ("shapes", "shapes"),
 ])
 def test_display_names(name, expected):
     assert figures.display(name) == expected
@@ -111,5 +112,5 @@ def test_toy_metrics_draw_tv_on_a_linear_axis_and_name_samplers_one_way(tmp_path
     assert kl.get_yscale() == "log"      # KL spans two decades here
     assert w2.get_yscale() == "linear"   # sliced W2 spans less than one
     labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-    assert labels == ["STANLEY", "Langevin"]
+    assert labels == ["STANLEY (paper text)", "Langevin"]
     assert "±1 sd" in fig._suptitle.get_text()
