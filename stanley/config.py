@@ -125,6 +125,12 @@ def _boolean(key: str, value: Any) -> None:
         raise ConfigError(f"config key {key} must be true or false, got {value!r}")
 
 
+def _augmentations(key: str, value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(op, str) for op in value):
+        raise ConfigError(f"config key {key} must be a list of {', '.join(augment.OPS)} ([] for none), got {value!r}")
+    augment.check(value)
+
+
 def _optional_string(key: str, value: Any) -> None:
     if value is not None:
         _string(key, value)
@@ -166,7 +172,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "training.scheme": _choice("short_run", "improved_cd"),
     "improved_cd.buffer_size": _number(0, integer=True),
     "improved_cd.restart": _number(0, 1),
-    "improved_cd.augment": lambda key, value: augment.check(value),
+    "improved_cd.augment": _augmentations,
     "improved_cd.kl": _boolean,
     "improved_cd.kl_weight": _number(0),
     "improved_cd.entropy": _boolean,
