@@ -95,10 +95,11 @@ FREE_FORM = {"data.options", "model.options", "sampler.options"}
 SUITE_KEYS = {
     "seeds", "samplers", "datasets", "defaults", "per_dataset", "per_sampler", "gpu", "jobs_per_gpu",
     "diagnostics", "scale", "results", "samplers_per_dataset", "data_root", "figures", "inpainting", "ablation",
-    "studies", "tuning",
+    "studies", "tuning", "batch_toy_runs",
 }
 """``figures`` and ``inpainting`` are read by the workflow only (workflow/rules/figures.smk, inpainting.smk);
-``studies`` by :mod:`stanley.studies`; ``tuning`` by :mod:`stanley.tuning`."""
+``studies`` by :mod:`stanley.studies`; ``tuning`` by :mod:`stanley.tuning`; ``batch_toy_runs`` (default
+true: a toy data set's seeds train as one batched job) by the workflow."""
 
 
 def _number(low: float | None = None, high: float | None = None, *, strict_low: bool = False,
@@ -124,6 +125,12 @@ def _string(key: str, value: Any) -> None:
 def _boolean(key: str, value: Any) -> None:
     if not isinstance(value, bool):
         raise ConfigError(f"config key {key} must be true or false, got {shown(value)}")
+
+
+def _augmentations(key: str, value: Any) -> None:
+    if not isinstance(value, list) or not all(isinstance(op, str) for op in value):
+        raise ConfigError(f"config key {key} must be a list of {', '.join(options.OPS)} ([] for none), got {shown(value)}")
+    options.check_augment(value)
 
 
 def _optional_string(key: str, value: Any) -> None:
@@ -168,7 +175,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "training.scheme": _choice("short_run", "improved_cd"),
     "improved_cd.buffer_size": _number(0, integer=True),
     "improved_cd.restart": _number(0, 1),
-    "improved_cd.augment": lambda key, value: options.check_augment(value),
+    "improved_cd.augment": _augmentations,
     "improved_cd.kl": _boolean,
     "improved_cd.kl_weight": _number(0),
     "improved_cd.entropy": _boolean,

@@ -79,9 +79,10 @@ def check(suite: Dict[str, Any]) -> Dict[str, Any]:
             raise ConfigError(f"tuning.grid.{knob} must be a list of distinct positive multipliers, e.g. "
                               f"[0.1, 0.3, 1, 3]; got {values!r}")
     iterations = spec.get("iterations")
-    if not isinstance(iterations, dict) or set(iterations) != set(suite["datasets"]):
+    if not isinstance(iterations, dict) or not set(suite["datasets"]) <= set(iterations):
         raise ConfigError(f"tuning.iterations must give a pilot length for each data set of the suite: "
                           f"{suite['datasets']}; got {iterations!r}")
+    iterations = {dataset: iterations[dataset] for dataset in suite["datasets"]}  # others: not in this suite
     for dataset, n in iterations.items():
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ConfigError(f"tuning.iterations.{dataset} must be an integer >= 1, got {n!r}")

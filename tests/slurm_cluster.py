@@ -9,7 +9,8 @@ Snakemake's SLURM executor) find this cluster through ``SLURM_CONF`` in ``env()`
 inherit it with the rest of the submitting environment (sbatch --export=ALL).
 
 Needs root (SlurmUser=root, daemons that write their own spool) and the Debian packages
-``slurm-wlm`` and ``munge``; ``ensure_installed`` installs them with apt when missing.
+``slurm-wlm`` and ``munge``; ``ensure_installed`` says which are missing (tests install nothing:
+.ci/run installs the Debian packages on a CI machine).
 """
 
 from __future__ import annotations
@@ -44,26 +45,14 @@ def missing_programs() -> List[str]:
     return [name for name in DAEMONS + CLIENTS if which(name) is None]
 
 
-def ensure_installed(timeout: float = 900) -> None:
-    """Install slurm-wlm and munge with apt where a program is missing; Unavailable if not."""
+def ensure_installed() -> None:
+    """Unavailable, with what to install, where root or a program is missing."""
     if os.geteuid() != 0:
         raise Unavailable("needs root: a private SLURM runs its daemons as root (SlurmUser=root)")
     missing = missing_programs()
-    if not missing:
-        return
-    if which("apt-get") is None:
-        raise Unavailable(f"{', '.join(missing)} missing and there is no apt-get to install {' '.join(APT_PACKAGES)}")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive", "PATH": os.environ.get("PATH", "") + os.pathsep + SBIN}
-    for args in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", *APT_PACKAGES]):
-        try:
-            result = subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
-        except (OSError, subprocess.TimeoutExpired) as error:
-            raise Unavailable(f"`{' '.join(args)}` failed: {error}")
-        if result.returncode != 0:
-            raise Unavailable(f"`{' '.join(args)}` failed ({result.returncode}): {result.stderr.strip()[-500:]}")
-    missing = missing_programs()
     if missing:
-        raise Unavailable(f"apt installed {' '.join(APT_PACKAGES)} but {', '.join(missing)} are still missing")
+        raise Unavailable(f"{', '.join(missing)} missing: install the Debian packages {' '.join(APT_PACKAGES)} "
+                          "(.ci/run does)")
 
 
 def free_port() -> int:

@@ -241,6 +241,7 @@ def test_resumed_improved_cd_run_matches_an_uninterrupted_one(tmp_path):
     ({"improved_cd": {"augment": [], "multiscale": False, "ema": 1.0}}, "below 1"),
     ({"improved_cd": {"augment": [], "multiscale": False}, "training": {"init": "persistent"}}, "replaces training.init"),
     ({"improved_cd": {"augment": ["rotate"], "multiscale": False}}, "rotate"),
+    ({"improved_cd": {"augment": None, "multiscale": False}}, "improved_cd.augment must be a list"),  # was a TypeError
 ])
 def test_bad_improved_cd_configs_say_what_to_change(fragment, message):
     run = small_run()

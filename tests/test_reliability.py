@@ -19,7 +19,10 @@ from stanley.errors import ConfigError
 
 @pytest.mark.slow
 def test_sigkill_at_many_points_resumes_to_identical_tables(tmp_path, write_config):
-    path = write_config(small_run(iterations=60, checkpoint_every=3, log_every=3))
+    # 200 iterations: room for six kills (each after 3-6 new ones, plus what runs during the
+    # random delay) even where an iteration takes a millisecond or two
+    iterations = 200
+    path = write_config(small_run(iterations=iterations, checkpoint_every=3, log_every=3))
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     command = [str(BIN / "stanley"), "train", "--config", str(path), "--threads", "1", "--no-progress", "--out"]
     subprocess.run(command + [str(whole)], check=True, capture_output=True)
@@ -48,7 +51,7 @@ def test_sigkill_at_many_points_resumes_to_identical_tables(tmp_path, write_conf
         kills += 1
         stages.append(newest())
     assert process.returncode == 0
-    assert kills == 6 and 0 < stages[0] < stages[-1] < 60, f"the kills did not land inside training: {stages}"
+    assert kills == 6 and 0 < stages[0] < stages[-1] < iterations, f"the kills did not land inside training: {stages}"
     assert_same_run(whole, killed)
     assert not list(killed.rglob("*.tmp")), "temporary files of killed writes were left behind"
     print(f"\n{kills} SIGKILLs (newest checkpoint at each kill: iteration {stages}); tables identical")

@@ -41,7 +41,9 @@ SUBMITTED = re.compile(r"Job \d+ has been submitted with SLURM jobid (\d+) \(log
 def reduced_config(workdir: Path) -> Path:
     """The smoke config cut to rings x 2 samplers x 1 seed and a short, often-checkpointed run."""
     config = yaml.safe_load((workdir / "workflow/config/smoke.yaml").read_text())
-    config.update(results=RESULTS, datasets=["rings"], samplers=list(SAMPLERS), seeds=[0])
+    # one SLURM job per run (no seed batches) and no tuning stage: this checks the scheduler, not those
+    config.update(results=RESULTS, datasets=["rings"], samplers=list(SAMPLERS), seeds=[0], batch_toy_runs=False,
+                  tuning={"enabled": False})
     for key in ("samplers_per_dataset", "figures", "inpainting", "studies"):  # they name the image data sets
         config.pop(key, None)
     rings = config["per_dataset"]["rings"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -13,10 +14,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from conftest import BIN, ROOT
+from stanley.config import data_kind
 
 COPIED = ("workflow", "environment.yml", "stanley")  # stanley/: code that rules depend on
+SMOKE, SHORT_CONFIG = "workflow/config/smoke.yaml", "workflow/config/smoke_short.yaml"
 
 
 def snakemake(cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -33,13 +37,17 @@ def job_counts(output: str) -> dict:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
-@pytest.fixture
-def workdir(tmp_path):
+def copy_tree(path: Path) -> Path:
     for name in COPIED:
-        source, target = ROOT / name, tmp_path / name
+        source, target = ROOT / name, path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
-    return tmp_path
+    return path
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    return copy_tree(tmp_path)
 
 
 def test_default_config_lists_the_paper_matrix(workdir):
@@ -67,35 +75,100 @@ def test_bad_config_stops_the_dag_with_the_key(workdir):
     assert "training.lr must be a finite number > 0" in result.stdout + result.stderr
 
 
+SHORT = {"training": 20, "images": 20, "studies": 10}  # iterations in the test's copy of the smoke config
+
+
+def shortened(config: dict) -> dict:
+    """The smoke config with every run cut to a few iterations (and a few inpainted images).
+
+    What the DAG tests check (every job, table, figure and report section, the replot rules) does
+    not depend on how long the runs train; ``make demo`` runs the config at its own lengths, and
+    a test below checks that this copy schedules exactly the smoke config's jobs.
+    """
+    def cut(block: dict, iterations: int) -> None:
+        every = max(1, iterations // 2)
+        training = block.setdefault("training", {})
+        training.update(iterations=iterations, log_every=min(training.get("log_every", every), every),
+                        checkpoint_every=every)
+        block.setdefault("evaluation", {})["every"] = every
+        if "fid" in block:
+            block["fid"]["every"] = every
+
+    for name, block in (config.get("per_dataset") or {}).items():
+        cut(block, SHORT["images"] if data_kind(name) == "images" else SHORT["training"])
+    for study in (config.get("studies") or {}).values():
+        study["defaults"] = copy.deepcopy(study.get("defaults") or {})  # YAML anchors share these blocks
+        cut(study["defaults"], SHORT["studies"])
+    if config.get("inpainting"):
+        config["inpainting"]["n"] = min(config["inpainting"].get("n", 10), 10)
+    return config
+
+
+@pytest.fixture(scope="module")
+def smoke_dag(tmp_path_factory):
+    """ONE run of the smoke DAG (shortened) for every test that inspects it; all in this file, so
+    under pytest-xdist (--dist loadfile) it runs once, on one worker."""
+    workdir = write_short_config(copy_tree(tmp_path_factory.mktemp("smoke")))
+    snakemake(workdir, "--cores", "2", "--configfile", SHORT_CONFIG)
+    return workdir
+
+
+def write_short_config(workdir: Path) -> Path:
+    smoke = yaml.safe_load((workdir / SMOKE).read_text())
+    (workdir / SHORT_CONFIG).write_text(yaml.safe_dump(shortened(smoke), sort_keys=False))
+    return workdir
+
+
+def test_the_shortened_copy_schedules_the_smoke_configs_jobs(workdir):
+    write_short_config(workdir)
+    smoke = job_counts(snakemake(workdir, "-n", "--configfile", SMOKE).stdout)
+    short = job_counts(snakemake(workdir, "-n", "--configfile", SHORT_CONFIG).stdout)
+    assert short == smoke and smoke["train"] == 12 and smoke["train_toy_batch"] == 7
+
+
 @pytest.mark.slow
-def test_smoke_dag_produces_the_report_and_replots_without_retraining(workdir):
-    snakemake(workdir, "--cores", "2", "--configfile", "workflow/config/smoke.yaml")
-    html = (workdir / "results/smoke/report/index.html").read_text()
+def test_smoke_dag_report_has_every_figure_labelled(smoke_dag):
+    html = (smoke_dag / "results/smoke/report/index.html").read_text()
     assert "Figure 1" in html and "smoke scale" in html
     assert html.count("data:image/png;base64,") >= 9  # fig1, fig1_density, toy metrics, training, figs 2-6
     for words in ("Figure 2", "Figure 3", "Figure 4", "Figure 5", "Final FID per data set and sampler", "Figure 6"):
         assert words in html
     fid_table = html[html.index('id="fid-table"'):html.index('id="inpainting"')]
     assert "<td>proxy</td>" in fid_table and "Proxy FID" in html  # labelled wherever shown
-    provenance = pd.read_csv(workdir / "results/smoke/tables/provenance.csv")
+
+
+@pytest.mark.slow
+def test_smoke_dag_every_run_completed_with_provenance(smoke_dag):
+    provenance = pd.read_csv(smoke_dag / "results/smoke/tables/provenance.csv")
     assert len(provenance) == 22 and set(provenance["status"]) == {"completed"}  # rings 12 + shapes 10
     assert provenance["git_commit"].notna().all() and provenance["config_hash"].notna().all()
+
+
+@pytest.mark.slow
+def test_smoke_dag_studies_section(smoke_dag):
+    html = (smoke_dag / "results/smoke/report/index.html").read_text()
     beyond = html[html.index('id="beyond"'):html.index('id="provenance"')]  # the studies' own section
     assert "Not in the STANLEY paper" in beyond and "FIDs here are proxy FIDs" in beyond
     for study in ("short_run_k", "short_run_noise", "improved_cd"):
         assert f'id="study-{study}"' in beyond
-        runs = pd.read_csv(workdir / f"results/smoke/tables/studies/{study}/provenance.csv")
+        runs = pd.read_csv(smoke_dag / f"results/smoke/tables/studies/{study}/provenance.csv")
         assert set(runs["status"]) == {"completed"}
     assert beyond.count("data:image/png;base64,") == 3 and "25.08" in beyond  # Du et al.'s printed FID
 
-    # restyling a figure redraws it and the report, and retrains nothing
-    with open(workdir / "stanley/figures.py", "a") as code:  # Snakemake 9 ignores a bare touch (same content)
-        code.write("\n# restyled\n")
-    counts = job_counts(snakemake(workdir, "-n", "--configfile", "workflow/config/smoke.yaml").stdout)
-    assert "train" not in counts and "train_toy_batch" not in counts and counts.get("fig1") == 1
-    # one figure can be rebuilt alone, by rule name
-    counts = job_counts(snakemake(workdir, "-n", "fig1", "--configfile", "workflow/config/smoke.yaml").stdout)
-    assert counts == {"fig1": 1, "total": 1}
+
+@pytest.mark.slow
+def test_smoke_dag_replots_without_retraining(smoke_dag):
+    figures = smoke_dag / "stanley/figures.py"
+    original = figures.read_text()
+    try:  # restyling a figure redraws it and the report, and retrains nothing (dry runs only)
+        figures.write_text(original + "\n# restyled\n")  # Snakemake 9 ignores a bare touch (same content)
+        counts = job_counts(snakemake(smoke_dag, "-n", "--configfile", SHORT_CONFIG).stdout)
+        assert "train" not in counts and "train_toy_batch" not in counts and counts.get("fig1") == 1
+        # one figure can be rebuilt alone, by rule name
+        counts = job_counts(snakemake(smoke_dag, "-n", "fig1", "--configfile", SHORT_CONFIG).stdout)
+        assert counts == {"fig1": 1, "total": 1}
+    finally:
+        figures.write_text(original)
 
 
 def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypatch):

@@ -623,7 +623,8 @@ def study_spec(wildcards):
 # --------------------------------------------------------------------------- toy batches
 # A toy (dataset, sampler), or a toy ablation variant, trains all its seeds in one process as one
 # computation (stanley train-batch); image runs stay one job per GPU slot.
-TOY_DATASETS = [d for d in config["datasets"] if d not in IMAGE_DATASETS]
+BATCHED = config.get("batch_toy_runs", True)  # false: one job per toy run, as for images
+TOY_DATASETS = [d for d in config["datasets"] if d not in IMAGE_DATASETS and BATCHED]
 RUN_FILES = (
     "metrics.csv",
     "eval.csv",
@@ -633,7 +634,7 @@ RUN_FILES = (
 ABLATION_SEEDS = ABLATION_SPEC["seeds"] if ABLATION_SPEC else []
 TOY_ABLATION_VARIANTS = (
     list(ABLATION)
-    if ABLATION_SPEC and ABLATION_SPEC["dataset"] not in IMAGE_DATASETS
+    if BATCHED and ABLATION_SPEC and ABLATION_SPEC["dataset"] not in IMAGE_DATASETS
     else []
 )
 
