@@ -48,16 +48,43 @@ def decode(blob: bytes) -> Any:
     return torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
 
 
+def checksum_of(path: Path) -> Path:
+    """The SHA-256 written beside a run's weights file (``model.pt.sha256``): the weights stay a
+    plain torch file that anyone can ``torch.load``, and the suite checks them before reading."""
+    return Path(f"{path}.sha256")
+
+
+def save_tensors(path: Path, payload: Any) -> Path:
+    """A run's ``model.pt`` or ``energies.pt``: written atomically, then its checksum beside it
+    (a kill in between leaves no checksum: the file is refused and its job reruns)."""
+    from .io import write_atomic, write_text
+
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    body = buffer.getvalue()
+    write_atomic(path, lambda tmp: Path(tmp).write_bytes(body))
+    write_text(checksum_of(path), hashlib.sha256(body).hexdigest() + "\n")
+    return Path(path)
+
+
 def load_tensors(path: Path, device: str | torch.device = "cpu") -> Any:
-    """A run's ``model.pt`` or ``energies.pt``: tensors and plain containers only (weights_only),
-    and any file that is not one (truncated, foreign, a pickle of objects) is one line of bad input."""
+    """A run's ``model.pt`` or ``energies.pt``: its checksum checked first, then tensors and plain
+    containers only (weights_only); a file that is not one (truncated, edited, foreign, a pickle of
+    objects) is one line of bad input."""
     from .errors import ConfigError
 
+    path, digest = Path(path), checksum_of(path)
+    rerun = "rerun the training job that writes it"
+    if not digest.is_file():
+        raise ConfigError(f"{path} has no checksum ({digest.name}): not written by stanley train; {rerun}")
+    body = path.read_bytes()
+    if hashlib.sha256(body).hexdigest() != digest.read_text().strip():
+        raise ConfigError(f"{path} does not match its checksum {digest.name} (corrupted or edited); {rerun}")
     try:
-        return torch.load(path, map_location=device, weights_only=True)
+        return torch.load(io.BytesIO(body), map_location=device, weights_only=True)
     except Exception as error:  # unpickling refused, truncated zip, not a torch file
         raise ConfigError(f"{path} is not a weights file written by stanley train ({type(error).__name__}: "
-                          f"{' '.join(str(error).split())[:100]}); rerun the training job that writes it") from None
+                          f"{' '.join(str(error).split())[:100]}); {rerun}") from None
 
 
 class Checkpoints:

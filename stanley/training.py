@@ -28,7 +28,7 @@ import torch
 from tqdm import tqdm
 
 from . import budget, data, locks, models, samplers, targets
-from .checkpoints import Checkpoints
+from .checkpoints import Checkpoints, save_tensors
 from .config import config_hash, data_kind, run_label
 from .errors import ConfigError
 from .evaluation import Grid, density_distances, model_log_density, sliced_wasserstein
@@ -414,10 +414,10 @@ class Trainer:
                           temperature=np.array(self.run["evaluation"]["temperature"]))
         write_atomic(files.samples, lambda tmp: np.savez_compressed(open(tmp, "wb"), **arrays))
         if self.energies:
-            write_atomic(files.energies, lambda tmp: torch.save(copy.deepcopy(self.energies), tmp))
+            save_tensors(files.energies, copy.deepcopy(self.energies))
         if self.images:
             # the weights evaluation uses: the EMA ones under Improved CD with ema on
-            write_atomic(files.model, lambda tmp: torch.save(self.eval_net.state_dict(), tmp))
+            save_tensors(files.model, self.eval_net.state_dict())
         if self.fid is not None:
             write_csv(files.fid, pd.DataFrame(self.fids, columns=FID_COLUMNS))
         write_csv(files.eval, pd.DataFrame(self.evals))

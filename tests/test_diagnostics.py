@@ -12,6 +12,7 @@ import torch
 import yaml
 
 from stanley import models, packaged, samplers, targets
+from stanley.checkpoints import save_tensors
 from stanley.diagnostics import ess as E
 from stanley.diagnostics import suite
 from stanley.diagnostics.drift import drift_table, estimate_log_ratio
@@ -289,7 +290,7 @@ def save_family(run_dir, nets, temperature=1.0, model=None, sampler=None):
     config = {"model": model or {"name": "toynet", "options": {}}, "evaluation": {"temperature": temperature},
               "sampler": sampler or {"name": "mala", "options": {"step_size": 1.0, "noise_scale": 1.0}}}
     (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
-    torch.save({iteration: net.state_dict() for iteration, net in nets.items()}, run_dir / "energies.pt")
+    save_tensors(run_dir / "energies.pt", {iteration: net.state_dict() for iteration, net in nets.items()})
 
 
 def confining_net(c: float) -> torch.nn.Module:

@@ -8,6 +8,7 @@ marker file appears, a FIFO stays a FIFO, the second writer is refused, the line
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import pathlib
 import re
@@ -399,13 +400,31 @@ def test_a_truncated_image_is_named(tmp_path):
     one_line(str(error.value))
 
 
-def test_a_pickled_model_file_runs_no_code(tmp_path):
+def test_weights_files_are_checksummed_and_run_no_code(tmp_path):
     """model.pt and energies.pt are read back by inpainting and diagnostics: data only, one line if not."""
     from stanley.checkpoints import load_tensors
 
+    from stanley.checkpoints import checksum_of, save_tensors
+
     marker = tmp_path / "PWNED"
     torch.save({"weight": Payload(marker)}, tmp_path / "model.pt")
+    with pytest.raises(ConfigError, match="has no checksum") as error:  # a file dropped in by hand
+        load_tensors(tmp_path / "model.pt")
+    assert not marker.exists()
+    one_line(str(error.value))
+    # even with a matching checksum beside it, the pickle's objects are refused, not built
+    body = (tmp_path / "model.pt").read_bytes()
+    checksum_of(tmp_path / "model.pt").write_text(hashlib.sha256(body).hexdigest())
     with pytest.raises(ConfigError, match="not a weights file") as error:
         load_tensors(tmp_path / "model.pt")
     assert not marker.exists()
+    one_line(str(error.value))
+    # and a weights file written by training, one byte flipped, is caught before it is read
+    save_tensors(tmp_path / "energies.pt", {"w": torch.arange(1000.0)})
+    assert torch.equal(load_tensors(tmp_path / "energies.pt")["w"], torch.arange(1000.0))
+    data = bytearray((tmp_path / "energies.pt").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / "energies.pt").write_bytes(bytes(data))
+    with pytest.raises(ConfigError, match="does not match its checksum") as error:
+        load_tensors(tmp_path / "energies.pt")
     one_line(str(error.value))

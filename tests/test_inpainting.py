@@ -10,6 +10,7 @@ import yaml
 
 from conftest import stanley
 from stanley import data, inpainting
+from stanley.checkpoints import save_tensors
 from stanley.errors import ConfigError
 
 POOL = {"step_size": 2.0, "noise_scale": 0.0070710678, "threshold": 0.01, "leapfrog": 5}
@@ -84,7 +85,7 @@ def test_inpaint_command_on_a_trained_shapes_run(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "config.yaml").write_text(yaml.safe_dump(run))
-    torch.save(build_model(run, (3, 32, 32)).state_dict(), run_dir / "model.pt")
+    save_tensors(run_dir / "model.pt", build_model(run, (3, 32, 32)).state_dict())  # as training writes it
     stanley("inpaint", "--run", str(run_dir), "--n", "6", "--out-dir", str(tmp_path / "out"), "--threads", "1")
     arrays = np.load(tmp_path / "out/inpainting.npz")
     assert arrays["completions"].shape == arrays["originals"].shape == (6, 3, 32, 32)

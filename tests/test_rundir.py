@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, small_run
+from stanley.checkpoints import checksum_of
 from stanley import config, training
 from stanley.errors import ConfigError
 from stanley.rundir import Layout, RunDir, Tables
@@ -22,7 +23,7 @@ def test_training_writes_exactly_the_files_its_run_directory_names(tmp_path):
     training.train(run, tmp_path, progress=False)
     files = RunDir(tmp_path)
     named = {files.config, files.metrics, files.eval, files.samples, files.energies, files.provenance,
-             files.checkpoints, files.lock}
+             checksum_of(files.energies), files.checkpoints, files.lock}
     assert set(tmp_path.iterdir()) == named  # a toy run: no model.pt, no fid.csv
     assert files.load_config() == run  # what training used, read back whole
 
