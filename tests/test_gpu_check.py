@@ -115,9 +115,10 @@ def test_multiscale_energy_costs_its_three_scales():
 
 
 def test_paper_matrix_runs_match_the_dag():
-    """45 image runs in the matrix, 96 distinct study runs: the counts the workflow schedules (test_workflow)."""
+    """54 image runs in the matrix (6 samplers: two readings of STANLEY), 144 distinct image study runs:
+    the counts the workflow schedules (its 147 study jobs hold 3 rings runs besides)."""
     runs = gpu_check.image_runs(config.load_yaml(ROOT / "workflow/config/config.yaml"))
-    assert len(runs["matrix"]) == 45 and len(runs["studies"]) == 96
+    assert len(runs["matrix"]) == 54 and len(runs["studies"]) == 144
     assert {run["data"]["name"] for run in runs["matrix"]} == {"cifar10", "flowers102", "celeba"}
 
 

@@ -197,7 +197,9 @@ def test_second_writer_is_refused_and_touches_nothing(tmp_path, write_config):
 def test_two_trainings_on_one_directory_cannot_both_succeed(tmp_path, write_config):
     out = tmp_path / "run"
     command = [str(BIN / "stanley"), "train", "--threads", "1", "--no-progress", "--out", str(out), "--config"]
-    first = subprocess.Popen(command + [str(write_config(small_run(iterations=300)))], stderr=subprocess.PIPE, text=True)
+    # long enough (thousands of fast toy iterations) that the second starts while the first holds the lock
+    first = subprocess.Popen(command + [str(write_config(small_run(iterations=3000, checkpoint_every=500)))],
+                             stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 120
     while not (out / "checkpoints").exists() and first.poll() is None and time.time() < deadline:
         time.sleep(0.05)
@@ -205,7 +207,7 @@ def test_two_trainings_on_one_directory_cannot_both_succeed(tmp_path, write_conf
                             capture_output=True, text=True)
     assert first.wait(timeout=600) == 0
     assert second.returncode == 1 and "in use" in one_line(second.stderr)
-    assert config.load_yaml(out / "config.yaml")["training"]["iterations"] == 300  # the first run's results
+    assert config.load_yaml(out / "config.yaml")["training"]["iterations"] == 3000  # the first run's results
 
 
 # -- 5. validation before any work -------------------------------------------------------------

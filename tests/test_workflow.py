@@ -98,7 +98,8 @@ def shortened(config: dict) -> dict:
         cut(block, SHORT["images"] if data_kind(name) == "images" else SHORT["training"])
     for study in (config.get("studies") or {}).values():
         study["defaults"] = copy.deepcopy(study.get("defaults") or {})  # YAML anchors share these blocks
-        cut(study["defaults"], SHORT["studies"])
+        toy = data_kind(study["dataset"]) == "toy"  # a toy study's paper variant is a matrix run: cut alike
+        cut(study["defaults"], SHORT["training"] if toy else SHORT["studies"])
     if config.get("inpainting"):
         config["inpainting"]["n"] = min(config["inpainting"].get("n", 10), 10)
     return config
@@ -140,7 +141,7 @@ def test_smoke_dag_report_has_every_figure_labelled(smoke_dag):
 @pytest.mark.slow
 def test_smoke_dag_every_run_completed_with_provenance(smoke_dag):
     provenance = pd.read_csv(smoke_dag / "results/smoke/tables/provenance.csv")
-    assert len(provenance) == 22 and set(provenance["status"]) == {"completed"}  # rings 12 + shapes 10
+    assert len(provenance) == 26 and set(provenance["status"]) == {"completed"}  # rings 14 + shapes 12
     assert provenance["git_commit"].notna().all() and provenance["config_hash"].notna().all()
 
 
@@ -149,11 +150,11 @@ def test_smoke_dag_studies_section(smoke_dag):
     html = (smoke_dag / "results/smoke/report/index.html").read_text()
     beyond = html[html.index('id="beyond"'):html.index('id="provenance"')]  # the studies' own section
     assert "Not in the STANLEY paper" in beyond and "FIDs here are proxy FIDs" in beyond
-    for study in ("short_run_k", "short_run_noise", "improved_cd"):
+    for study in ("short_run_k", "short_run_noise", "improved_cd", "rings_gamma_active"):
         assert f'id="study-{study}"' in beyond
         runs = pd.read_csv(smoke_dag / f"results/smoke/tables/studies/{study}/provenance.csv")
         assert set(runs["status"]) == {"completed"}
-    assert beyond.count("data:image/png;base64,") == 3 and "25.08" in beyond  # Du et al.'s printed FID
+    assert beyond.count("data:image/png;base64,") == 4 and "25.08" in beyond  # Du et al.'s printed FID
 
 
 @pytest.mark.slow
@@ -353,7 +354,7 @@ def test_tiny_run_in_a_folder_with_spaces_and_snakemakes_report_archive(workdir)
     snakemake(workdir, *targets, "--cores", "2", "--configfile", "tiny.yaml")  # --configfile takes every name after it
     assert (workdir / "out dir/with space/tables/eval.csv").is_file()
     assert not (workdir / "out").exists() and not (workdir / "dir").exists()
-    assert (workdir / "out dir/with space/benchmarks/train/rings/stanley/seed0.tsv").is_file()
+    assert (workdir / "out dir/with space/benchmarks/train/rings/stanley/batch.tsv").is_file()  # a toy batch
     snakemake(workdir, targets[0], "--report", "report.zip", "--configfile", "tiny.yaml")
     with zipfile.ZipFile(workdir / "report.zip") as archive:
         names = archive.namelist()

@@ -623,7 +623,9 @@ def study_spec(wildcards):
 # --------------------------------------------------------------------------- toy batches
 # A toy (dataset, sampler), or a toy ablation variant, trains all its seeds in one process as one
 # computation (stanley train-batch); image runs stay one job per GPU slot.
-BATCHED = config.get("batch_toy_runs", True)  # false: one job per toy run, as for images
+BATCHED = config.get(
+    "batch_toy_runs", True
+)  # false: one job per toy run, as for images
 TOY_DATASETS = [d for d in config["datasets"] if d not in IMAGE_DATASETS and BATCHED]
 RUN_FILES = (
     "metrics.csv",
