@@ -89,7 +89,7 @@ def _snapshot_grid(inputs: Sequence[str], draw: Callable, title: str, out: str |
         run = _run_of(path)
         panels[run["sampler"]["name"]] = np.load(path)
     rows = sampler_order(list(panels))
-    columns = len(panels[rows[0]]["snapshot_iterations"])
+    columns = max(len(panels[name]["snapshot_iterations"]) for name in rows)
     fig, axes = plt.subplots(len(rows), columns, figsize=(1.9 * columns, 1.9 * len(rows)), squeeze=False)
     for r, name in enumerate(rows):
         data = panels[name]
@@ -103,6 +103,10 @@ def _snapshot_grid(inputs: Sequence[str], draw: Callable, title: str, out: str |
                 ax.set_title(f"iteration {int(iteration):,}", fontsize=9)
             if c == 0:
                 ax.set_ylabel(display(name), fontsize=9)
+        for c in range(len(data["snapshot_iterations"]), columns):  # a run that stopped early (diverged)
+            axes[r, c].set_axis_off()
+            axes[r, c].text(0.5, 0.5, "run stopped\n(see provenance)", ha="center", va="center", fontsize=8,
+                            color="0.4", transform=axes[r, c].transAxes)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return save(fig, out)
