@@ -123,7 +123,7 @@ def model_flops(run: Dict[str, Any]) -> ConvCost:
     """One image through a run's energy network (the multi-scale one sums its scales)."""
     import torch
 
-    from stanley import training
+    from stanley.learning import training
 
     size = run["data"]["image_size"]
     with torch.device("meta"):  # the layers' shapes without allocating their weights
@@ -164,7 +164,7 @@ def run_cost(run: Dict[str, Any]) -> Dict[str, float]:
 def with_fid_reference(suite: Dict[str, Any]) -> Dict[str, Any]:
     """The suite with a name for its FID statistics (the workflow sets each data set's own; runs
     with FID do not validate without one, and nothing here reads it)."""
-    from stanley import config
+    from stanley.experiment import config
 
     return config.deep_merge(suite, {"defaults": {"fid": {"reference": "gpu-check-unused.npz"}}})
 
@@ -172,7 +172,7 @@ def with_fid_reference(suite: Dict[str, Any]) -> Dict[str, Any]:
 def image_runs(suite: Dict[str, Any]) -> Dict[str, List[Dict[str, Any]]]:
     """The image runs of a suite config: its matrix and its studies, each distinct config once
     (the workflow trains a study run equal to a matrix run only once)."""
-    from stanley import config, studies
+    from stanley.experiment import config, studies
 
     suite = with_fid_reference(suite)
     seen, out = set(), {"matrix": [], "studies": []}
@@ -362,7 +362,7 @@ def step_graphs(args) -> List[Row]:
     """
     torch, device, name, peak = _cuda_context()
     bench = _bench()
-    from stanley import samplers
+    from stanley.sampling import samplers
 
     tmp = Path(tempfile.mkdtemp(prefix="stanley-gpu-"))
     n_f, batch, steps = PAPER["n_f"], PAPER["batch"], PAPER["K"]
@@ -404,7 +404,7 @@ def step_graphs(args) -> List[Row]:
 
 def _short_run(device: str, iterations: int, sampler: str, fid_every: int, n_samples: int,
                reference: Optional[Path]) -> Dict[str, Any]:
-    from stanley import config
+    from stanley.experiment import config
 
     return config.complete_run({
         "device": device, "seed": 0,
@@ -429,7 +429,8 @@ def step_tf32(args) -> List[Row]:
     torch, device, name, peak = _cuda_context()
     import pandas as pd
 
-    from stanley import fid, training
+    from stanley.images import fid
+    from stanley.learning import training
 
     tmp = Path(tempfile.mkdtemp(prefix="stanley-gpu-"))
     iterations, n_samples, images = TF32_RUN["iterations"], TF32_RUN["fid_samples"], TF32_RUN["images"]
@@ -522,7 +523,9 @@ def step_share(args, budget_left) -> List[Row]:
 def step_long(args) -> List[Row]:
     """1,000 iterations of the paper's CIFAR-10 run config (its data when present), then the projection."""
     torch, device, name, peak = _cuda_context()
-    from stanley import config, data, training
+    from stanley.experiment import config
+    from stanley.images import data
+    from stanley.learning import training
     from stanley.errors import ConfigError
 
     suite = config.load_yaml(ROOT / "workflow/config/config.yaml")

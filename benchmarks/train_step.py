@@ -44,8 +44,10 @@ from torch.utils.flop_counter import flop_registry
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from stanley import config, samplers, training  # noqa: E402
-from stanley.models import ConvNet, ToyNet  # noqa: E402
+from stanley.experiment import config  # noqa: E402
+from stanley.sampling import samplers
+from stanley.learning import training
+from stanley.learning.models import ConvNet, ToyNet  # noqa: E402
 
 DEFAULT_THREADS = torch.get_num_threads()
 
@@ -393,7 +395,7 @@ def toy_iteration_flops(chains: int = 100, steps: int = 100, batch: int = 100, w
 
 def toy_batch(sampler: str, runs: int, out: Path):
     """A group of ``runs`` toy runs (seeds 0..runs-1) at the paper's setting, sampled together."""
-    from stanley.batched import Group
+    from stanley.learning.batched import Group
 
     return Group([toy_trainer(sampler, out / f"seed{seed}", seed=seed) for seed in range(runs)])
 

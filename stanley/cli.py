@@ -28,7 +28,7 @@ MAX_MESSAGE = 600  # characters of an error line
 
 def _load_run(path: str, dataset=None, sampler=None, seed=None) -> dict:
     """A complete run config from a run config file, or from a suite config and a selection."""
-    from . import config
+    from .experiment import config
 
     raw = config.load_yaml(path)
     if config.is_suite(raw):
@@ -43,10 +43,10 @@ def _load_run(path: str, dataset=None, sampler=None, seed=None) -> dict:
 
 
 def _tuned(run: dict, choice: str | None) -> dict:
-    """The run with the tuning stage's choice for its sampler applied (stanley.tuning); as is without one."""
+    """The run with the tuning stage's choice for its sampler applied (stanley.experiment.tuning); as is without one."""
     if not choice:
         return run
-    from . import tuning
+    from .experiment import tuning
 
     return tuning.tuned(run, tuning.load_choice(choice))
 
@@ -54,7 +54,8 @@ def _tuned(run: dict, choice: str | None) -> dict:
 def _train(args: argparse.Namespace) -> None:
     import torch
 
-    from . import config, training
+    from .experiment import config
+    from .learning import training
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -66,8 +67,8 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def _tune(args: argparse.Namespace) -> None:
-    from . import tuning
-    from .io import write_csv, write_yaml
+    from .experiment import tuning
+    from .plumbing.io import write_csv, write_yaml
 
     table = tuning.tuning_table(args.pilots, args.points, args.fraction, args.tolerance)
     out = Path(args.out)
@@ -79,7 +80,8 @@ def _tune(args: argparse.Namespace) -> None:
 def _train_batch(args: argparse.Namespace) -> None:
     import torch
 
-    from . import batched, config
+    from .learning import batched
+    from .experiment import config
 
     if len(args.config) != len(args.out):
         raise ConfigError(f"train-batch pairs each --config with an --out; got {len(args.config)} --config and "
@@ -95,9 +97,10 @@ def _sample(args: argparse.Namespace) -> None:
     import numpy as np
     import torch
 
-    from . import budget, samplers, targets
+    from .learning import budget
+    from .sampling import samplers, targets
     from .cliutil import parse_key_values, sampler_options_from_args
-    from .io import write_atomic
+    from .plumbing.io import write_atomic
 
     target = targets.get(args.target, **parse_key_values(args.target_opt))
     options = sampler_options_from_args(args)
@@ -135,7 +138,7 @@ def initial_points(spec: str, target, n: int, generator):
 
 
 def _fid_stats(args: argparse.Namespace) -> None:
-    from . import fid
+    from .images import fid
 
     extractor = fid.feature_extractor(args.inception, proxy=args.proxy, device=args.device)
     path = fid.reference_stats(args.dataset, extractor, args.out, root=args.root, image_size=args.image_size,
@@ -144,7 +147,7 @@ def _fid_stats(args: argparse.Namespace) -> None:
 
 
 def _download(args: argparse.Namespace) -> None:
-    from . import data, fid
+    from .images import data, fid
 
     if args.name == "inception":
         print(f"stanley: Inception weights at {fid.download_inception(args.root)}")
@@ -164,7 +167,7 @@ def _download(args: argparse.Namespace) -> None:
 def _inpaint(args: argparse.Namespace) -> None:
     import torch
 
-    from .inpainting import run_inpainting
+    from .images.inpainting import run_inpainting
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -174,15 +177,15 @@ def _inpaint(args: argparse.Namespace) -> None:
 
 
 def _tables(args: argparse.Namespace) -> None:
-    from .tables import gather
+    from .presentation.tables import gather
 
     for path in gather(args.runs, args.out, variants=args.variants):
         print(f"stanley: wrote {path}")
 
 
 def _claims(args: argparse.Namespace) -> None:
-    from .claims import evaluate
-    from .io import write_csv
+    from .presentation.claims import evaluate
+    from .plumbing.io import write_csv
 
     if not Path(args.results).is_dir():
         raise ConfigError(f"--results {args.results}: no such directory (give the results folder the workflow wrote)")
@@ -193,14 +196,14 @@ def _claims(args: argparse.Namespace) -> None:
 
 
 def _figure(args: argparse.Namespace) -> None:
-    from . import figures
+    from .presentation import figures
 
     path = figures.make(args.name, args.inputs, args.out)
     print(f"stanley: wrote {path}")
 
 
 def _report(args: argparse.Namespace) -> None:
-    from .report import render
+    from .presentation.report import render
 
     path = render(results=args.results, templates=args.templates, out=args.out, scale=args.scale)
     print(f"stanley: wrote {path}")
@@ -228,21 +231,21 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _data_names():
-    from .data import NAMES
-    from .targets import REGISTRY
+    from .images.data import NAMES
+    from .sampling.targets import REGISTRY
 
     return [*REGISTRY, *NAMES]
 
 
 def _downloadable():
-    from .data import OFFLINE
+    from .images.data import OFFLINE
 
     return [name for name in OFFLINE if name != "imagefolder"] + ["inception"]
 
 
-SAMPLERS, TARGETS = owned("stanley.samplers", "NAMES"), owned("stanley.targets", "REGISTRY")
-DATASETS, DATA, DOWNLOADS = owned("stanley.data", "NAMES"), Names(_data_names), Names(_downloadable)
-FIGURE_NAMES, SCALE_NAMES = owned("stanley.figures", "FIGURES"), owned("stanley.report", "SCALES")
+SAMPLERS, TARGETS = owned("stanley.sampling.samplers", "NAMES"), owned("stanley.sampling.targets", "REGISTRY")
+DATASETS, DATA, DOWNLOADS = owned("stanley.images.data", "NAMES"), Names(_data_names), Names(_downloadable)
+FIGURE_NAMES, SCALE_NAMES = owned("stanley.presentation.figures", "FIGURES"), owned("stanley.presentation.report", "SCALES")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -254,7 +257,7 @@ class _Version(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None):
         from . import __version__
-        from .provenance import package_versions
+        from .plumbing.provenance import package_versions
 
         others = ", ".join(f"{name} {version}" for name, version in package_versions().items() if name != "stanley")
         print(f"stanley {__version__} ({others})")
@@ -375,7 +378,7 @@ def check_common(args: argparse.Namespace) -> None:
     """What every subcommand checks before its own work: the shared options, and that its output
     path names nothing that must not be replaced (a directory, a device, a FIFO)."""
     from .cliutil import check_common_options
-    from .io import check_output
+    from .plumbing.io import check_output
 
     check_common_options(args)
     outs = getattr(args, "out", None)

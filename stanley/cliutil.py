@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable, Dict, Iterable, List, Tuple
 
-from . import safeyaml
+from .plumbing import safeyaml
 from .errors import ConfigError, require_number, shown
 
 COUNTS = ("chains", "steps", "samples", "directions", "projections", "draws", "grid", "n", "image_size", "limit",
@@ -47,7 +47,7 @@ def owned(module: str, attribute: str) -> Names:
     return Names(lambda: getattr(importlib.import_module(module), attribute))
 
 
-SWITCHES = {key: owned("stanley.samplers.stepsize", name) for key, name in
+SWITCHES = {key: owned("stanley.sampling.stepsize", name) for key, name in
             (("norm", "NORMS"), ("noise_power", "NOISE_POWERS"), ("drift", "DRIFTS"), ("refresh", "REFRESHES"))}
 """The allowed values of STANLEY's switches, from the module that owns them."""
 
@@ -118,7 +118,7 @@ def sampler_options_from_args(args: argparse.Namespace) -> Dict[str, Any]:
 
 def check_common_options(args: argparse.Namespace) -> None:
     """The options many subcommands share, checked before any work: threads, seeds, counts."""
-    from .config import MAX_SEED
+    from .experiment.config import MAX_SEED
 
     if getattr(args, "threads", None) not in (None, 0):  # 0 or unset: the default
         require_number("--threads", args.threads, 1, MAX_THREADS, integer=True)

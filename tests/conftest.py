@@ -19,7 +19,7 @@ POOL = {"step_size": 2.0, "noise_scale": 0.0070710678, "threshold": 0.01, "leapf
 
 def small_run(sampler: str = "stanley", **training) -> dict:
     """A rings run small enough for a unit test (seconds on one CPU thread)."""
-    from stanley.samplers import options_for
+    from stanley.sampling.samplers import options_for
 
     return {
         "device": "cpu",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stanley import ablation, config, samplers
+from stanley.experiment import ablation, config
+from stanley.sampling import samplers
 from stanley.errors import ConfigError
 
 

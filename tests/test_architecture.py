@@ -79,11 +79,11 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_import_cycles_in_the_library():
     graph = import_graph()
-    assert graph["stanley.report"] >= {"stanley.embed", "stanley.diagnostics"}  # the graph sees real edges
+    assert graph["stanley.presentation.report"] >= {"stanley.presentation.embed", "stanley.diagnostics"}  # the graph sees real edges
     assert cycles(graph) == []
 
 
-@pytest.mark.parametrize("module", ["stanley.config", "stanley.options", "stanley.errors", "stanley.io"])
+@pytest.mark.parametrize("module", ["stanley.experiment.config", "stanley.experiment.options", "stanley.errors", "stanley.plumbing.io"])
 def test_planning_modules_do_not_import_torch(module):
     """Every ``snakemake -n`` loads the config module; torch costs seconds on a loaded machine."""
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')[:3])"
@@ -93,7 +93,7 @@ def test_planning_modules_do_not_import_torch(module):
 
 def test_presentation_modules_do_not_import_torch():
     """Table, claims, figure and report jobs read files only; torch would cost each job seconds."""
-    code = ("import sys, stanley.tables, stanley.claims, stanley.report, stanley.studies; "
+    code = ("import sys, stanley.presentation.tables, stanley.presentation.claims, stanley.presentation.report, stanley.experiment.studies; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')[:3])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]", result.stdout
@@ -102,10 +102,10 @@ def test_presentation_modules_do_not_import_torch():
 ENGINE_NAMED = {
     # the version of every package that took part in a run, the workflow engine's included:
     # a name in a list of distributions, not an import
-    "stanley/provenance.py",
+    "stanley/plumbing/provenance.py",
     # the report is what the workflow makes; where a section is missing it names the target
     # that makes it (text for the reader, not code)
-    "stanley/templates/diagnostics.html.j2",
+    "stanley/presentation/templates/diagnostics.html.j2",
 }
 
 
@@ -117,7 +117,7 @@ def test_the_library_knows_nothing_of_the_workflow_engine():
     assert hits <= ENGINE_NAMED, f"library files that name Snakemake: {sorted(hits - ENGINE_NAMED)}"
 
 
-SHIPPED = ("templates", "reference")  # the package folders the report reads at run time
+SHIPPED = ("presentation/templates", "presentation/reference")  # the package folders the report reads at run time
 
 
 def test_the_wheel_ships_the_templates_and_reference_data_and_the_report_renders_from_it(tmp_path):
@@ -138,7 +138,7 @@ def test_the_wheel_ships_the_templates_and_reference_data_and_the_report_renders
     site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
     zipfile.ZipFile(wheel).extractall(site)
     elsewhere.mkdir()
-    code = ("import stanley; from stanley.report import render; print(stanley.__file__); "
+    code = ("import stanley; from stanley.presentation.report import render; print(stanley.__file__); "
             "print(render(results='no-results', out='index.html', scale='smoke'))")
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONNOUSERSITE": "1"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=elsewhere, env=env)

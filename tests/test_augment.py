@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 import torchvision.transforms.functional as TF
 
-from stanley import augment as aug
+from stanley.learning import augment as aug
 from stanley.errors import ConfigError
 
 

@@ -1,4 +1,4 @@
-"""Batched toy runs (stanley.batched) give each run the tables its solo run gives.
+"""Batched toy runs (stanley.learning.batched) give each run the tables its solo run gives.
 
 The oracle is the solo path (``training.train``, one run per process), run here beside the
 batch from the same configs: every sampler, a batch mixing samplers, options and lengths,
@@ -17,9 +17,11 @@ import pytest
 import torch
 
 from conftest import BIN, small_run, stanley, tables_without_wall_time
-from stanley import batched, config, samplers, training
+from stanley.learning import batched, training
+from stanley.experiment import config
+from stanley.sampling import samplers
 from stanley.errors import ConfigError
-from stanley.models import ToyNet, ToyNetStack
+from stanley.learning.models import ToyNet, ToyNetStack
 
 TOL = {"rtol": 1e-5, "atol": 1e-6}  # float rounding (on this machine the two paths agree to the last bit or two)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stanley import claims
+from stanley.presentation import claims
 
 SIMS = 2000
 SLACK = 3 * math.sqrt(claims.ALPHA * (1 - claims.ALPHA) / SIMS)  # Monte Carlo error of a 5% rate
@@ -460,7 +460,7 @@ def test_per_checkpoint_differences_are_described(tmp_path):
 
 
 def test_report_notes_where_the_authors_logs_contradict_the_text():
-    from stanley.report import paper_log_notes
+    from stanley.presentation.report import paper_log_notes
 
     curves = pd.DataFrame({"dataset": ["d"] * 4, "sampler": ["stanley", "hmc", "stanley", "hmc"],
                            "iteration": [5000, 5000, 10000, 10000], "fid": [50.0, 40.0, 30.0, 35.0]})
@@ -480,8 +480,8 @@ def test_variants_under_one_sampler_name_are_never_averaged(tmp_path):
 def test_report_shows_quotes_readings_guards_and_the_celeba_warning(tmp_path):
     from pathlib import Path
 
-    from stanley.io import write_csv
-    from stanley.report import render
+    from stanley.plumbing.io import write_csv
+    from stanley.presentation.report import render
 
     flat = fid_table("flowers102", {s: [[100 + i, 101, 99 + i, 100] for i in range(3)]
                                     for s in ("stanley", "langevin", "mala", "hmc", "gd")})

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from stanley import config, provenance, samplers, targets
+from stanley.experiment import config
+from stanley.plumbing import provenance
+from stanley.sampling import samplers, targets
 from stanley.cli import main
-from stanley.figures import FIGURES
-from stanley.report import SCALES
+from stanley.presentation.figures import FIGURES
+from stanley.presentation.report import SCALES
 
 
 def run_cli(capsys, *argv: str):

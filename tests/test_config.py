@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from conftest import ROOT, small_run, stanley
-from stanley import config
+from stanley.experiment import config
 from stanley.errors import ConfigError
 
 

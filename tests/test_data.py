@@ -16,7 +16,9 @@ import pytest
 import torch
 from PIL import Image
 
-from stanley import data, models, samplers
+from stanley.images import data
+from stanley.learning import models
+from stanley.sampling import samplers
 from stanley.errors import ConfigError
 
 # --------------------------------------------------------------------------- fixtures
@@ -277,7 +279,7 @@ def test_every_sampler_runs_on_convnet_images(name):
 
 def test_checksum_error_names_a_key_users_can_set(tmp_path):
     """The md5 error points at data.verify, and a run config with data.verify: false loads the copy."""
-    from stanley import config
+    from stanley.experiment import config
 
     make_cifar10(tmp_path)
     with pytest.raises(ConfigError, match=r"set data\.verify: false in the run config"):

@@ -11,8 +11,10 @@ import pytest
 import torch
 import yaml
 
-from stanley import models, packaged, samplers, targets
-from stanley.checkpoints import save_tensors
+from stanley.learning import models
+from stanley.presentation import packaged
+from stanley.sampling import samplers, targets
+from stanley.plumbing.checkpoints import save_tensors
 from stanley.diagnostics import ess as E
 from stanley.diagnostics import suite
 from stanley.diagnostics.drift import drift_table, estimate_log_ratio

@@ -1,5 +1,5 @@
 """docs/extending.md, checked: a sampler added at the places it lists works, and the lists of
-sampler names that the docs say to extend agree with the one in stanley/options.py."""
+sampler names that the docs say to extend agree with the one in stanley/experiment/options.py."""
 
 from __future__ import annotations
 
@@ -11,21 +11,23 @@ import sys
 import yaml
 
 from conftest import ROOT
-from stanley import options
+from stanley.experiment import options
 
 STEPS = [  # (file under stanley/, text that must be there, text inserted after it): the doc's steps 1-3
-    ("options.py", '    "gd": {"step_size": 0.1},\n', '    "half_langevin": dict(_LANGEVIN),\n'),
-    ("samplers/__init__.py", "    o = _check(name, options)\n",
+    ("experiment/options.py", '    "gd": {"step_size": 0.1},\n', '    "half_langevin": dict(_LANGEVIN),\n'),
+    ("sampling/samplers.py", "    o = _check(name, options)\n",
      '    if name == "half_langevin":  # Langevin at half the base step\n'
      '        return Unadjusted(logdensity_fn, Isotropic(o["step_size"] / 2, o["noise_scale"]))\n'),
-    ("figures.py", 'ORDER = (*readings.NAMES, "langevin", "mala", "stanley_mh", "hmc", "gd"',
+    ("presentation/figures.py", 'ORDER = (*readings.NAMES, "langevin", "mala", "stanley_mh", "hmc", "gd"',
      ', "half_langevin"'),
-    ("figures.py", '"gd": "GD (no noise)",', ' "half_langevin": "Langevin (half step)",'),
+    ("presentation/figures.py", '"gd": "GD (no noise)",', ' "half_langevin": "Langevin (half step)",'),
 ]
 
 CHECK = """
 import sys, torch
-from stanley import config, figures, samplers
+from stanley.experiment import config
+from stanley.presentation import figures
+from stanley.sampling import samplers
 run = config.complete_run({"sampler": {"name": "half_langevin", "options": {"step_size": 0.4, "noise_scale": 0.5}},
                            "training": {"mcmc_steps": 6}})
 half = samplers.get("half_langevin", lambda z: -0.5 * (z * z).sum(1), **run["sampler"]["options"])
@@ -40,7 +42,7 @@ print(samplers.__file__)
 
 
 def test_a_sampler_added_where_the_docs_say_works(tmp_path):
-    assert "`OPTIONS` in\n   `stanley/options.py`" in (ROOT / "docs/extending.md").read_text()  # the doc still says so
+    assert "`OPTIONS` in\n   `stanley/experiment/options.py`" in (ROOT / "docs/extending.md").read_text()  # the doc still says so
     copy = tmp_path / "stanley"
     shutil.copytree(ROOT / "stanley", copy, ignore=shutil.ignore_patterns("__pycache__"))
     for name, anchor, insert in STEPS:
@@ -72,12 +74,12 @@ def schema_enums(node, key=None):
 
 
 def test_the_name_lists_the_docs_point_at_agree_with_options():
-    from stanley import figures
+    from stanley.presentation import figures
     from stanley.diagnostics import suite
 
     names = set(options.NAMES)
     assert set(figures.ORDER) == names and names <= set(figures.LABELS)
-    from stanley import readings
+    from stanley.experiment import readings
 
     # the diagnostics run each kernel once: the other readings of STANLEY are its switch settings
     assert set(suite.SAMPLERS) == names - (set(readings.NAMES) - {readings.KERNEL})

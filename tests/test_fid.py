@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 import torch
 
-from stanley import data, fid, models, samplers
+from stanley.images import data, fid
+from stanley.learning import models
+from stanley.sampling import samplers
 from stanley.errors import ConfigError
 
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -16,8 +16,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from conftest import ROOT
-from stanley import config
-from stanley.models import ConvNet
+from stanley.experiment import config
+from stanley.learning.models import ConvNet
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import gpu_check  # noqa: E402

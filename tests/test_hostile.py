@@ -22,8 +22,11 @@ import torch
 import yaml
 
 from conftest import BIN, small_run, stanley
-from stanley import cli, config, io, training
-from stanley.checkpoints import Checkpoints
+from stanley import cli
+from stanley.experiment import config
+from stanley.plumbing import io
+from stanley.learning import training
+from stanley.plumbing.checkpoints import Checkpoints
 from stanley.errors import ConfigError
 
 MAX_LINE = 400  # what "one bounded line" means here
@@ -80,7 +83,7 @@ def _framed(payload) -> bytes:
     import hashlib
     import io as stdio
 
-    from stanley.checkpoints import MAGIC
+    from stanley.plumbing.checkpoints import MAGIC
 
     buffer = stdio.BytesIO()
     torch.save(payload, buffer)
@@ -167,7 +170,7 @@ def test_leftover_temp_files_of_killed_writes_are_removed_live_ones_kept(tmp_pat
 HOLDER = """
 import sys, time
 from pathlib import Path
-from stanley import locks
+from stanley.plumbing import locks
 with locks.run_directory(Path(sys.argv[1])):
     print("held", flush=True)
     time.sleep(120)
@@ -273,7 +276,7 @@ def test_huge_sampling_is_refused_with_the_estimate(tmp_path, capsys):
 
 def test_the_estimate_admits_the_suites_own_runs():
     """The memory check must not refuse what the workflow's configs ask for (smoke and paper scale)."""
-    from stanley import budget
+    from stanley.learning import budget
 
     for name in ("smoke.yaml", "config.yaml"):
         suite = config.load_yaml(pathlib.Path(__file__).parents[1] / "workflow" / "config" / name)
@@ -335,7 +338,7 @@ def test_bad_fid_reference_files_stop_a_run_at_start(tmp_path):
 
 FULL_DISK = """
 import resource, signal, sys, torch
-from stanley.io import write_atomic
+from stanley.plumbing.io import write_atomic
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # the disk is full after 4 KiB
 try:
@@ -391,7 +394,7 @@ def test_an_anchor_bomb_on_the_command_line_is_refused(tmp_path):
 def test_a_truncated_image_is_named(tmp_path):
     from PIL import Image
 
-    from stanley import data
+    from stanley.images import data
 
     for name in ("a.jpg", "b.jpg"):
         Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(tmp_path / name)
@@ -404,9 +407,9 @@ def test_a_truncated_image_is_named(tmp_path):
 
 def test_weights_files_are_checksummed_and_run_no_code(tmp_path):
     """model.pt and energies.pt are read back by inpainting and diagnostics: data only, one line if not."""
-    from stanley.checkpoints import load_tensors
+    from stanley.plumbing.checkpoints import load_tensors
 
-    from stanley.checkpoints import checksum_of, save_tensors
+    from stanley.plumbing.checkpoints import checksum_of, save_tensors
 
     marker = tmp_path / "PWNED"
     torch.save({"weight": Payload(marker)}, tmp_path / "model.pt")

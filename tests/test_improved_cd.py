@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from stanley import config, improved_cd, models, samplers, training
-from stanley.improved_cd import ImprovedCD, ReplayBuffer, nearest_neighbour_entropy_loss
+from stanley.experiment import config
+from stanley.learning import improved_cd, models, training
+from stanley.sampling import samplers
+from stanley.learning.improved_cd import ImprovedCD, ReplayBuffer, nearest_neighbour_entropy_loss
 
 from conftest import assert_same_run, small_run
 

@@ -9,8 +9,8 @@ import torch
 import yaml
 
 from conftest import stanley
-from stanley import data, inpainting
-from stanley.checkpoints import save_tensors
+from stanley.images import data, inpainting
+from stanley.plumbing.checkpoints import save_tensors
 from stanley.errors import ConfigError
 
 POOL = {"step_size": 2.0, "noise_scale": 0.0070710678, "threshold": 0.01, "leapfrog": 5}
@@ -25,7 +25,7 @@ def quadratic(truth: torch.Tensor, scale: float = 0.05):
 
 @pytest.mark.parametrize("sampler", ["langevin", "stanley", "mala", "stanley_mh", "hmc", "gd"])
 def test_observed_pixels_are_exactly_the_data(sampler):
-    from stanley.samplers import options_for
+    from stanley.sampling.samplers import options_for
 
     g = torch.Generator().manual_seed(0)
     images = torch.rand(4, 3, 8, 8, generator=g) * 2 - 1
@@ -58,7 +58,7 @@ def test_mse_counts_the_masked_pixels_only():
 
 @pytest.mark.parametrize("sampler", ["langevin", "stanley", "mala", "hmc", "gd"])
 def test_a_known_quadratic_model_inpaints_the_truth(sampler):
-    from stanley.samplers import options_for
+    from stanley.sampling.samplers import options_for
 
     g = torch.Generator().manual_seed(1)
     truth = torch.rand(3, 3, 8, 8, generator=g) * 2 - 1
@@ -72,9 +72,9 @@ def test_a_known_quadratic_model_inpaints_the_truth(sampler):
 
 def test_inpaint_command_on_a_trained_shapes_run(tmp_path):
     """The CLI on a run directory as training leaves it (config.yaml, model.pt): files and columns."""
-    from stanley import config
-    from stanley.samplers import options_for
-    from stanley.training import build_model
+    from stanley.experiment import config
+    from stanley.sampling.samplers import options_for
+    from stanley.learning.training import build_model
 
     run = config.complete_run({
         "device": "cpu", "data": {"name": "shapes", "image_size": 32, "limit": 50},

@@ -1,4 +1,4 @@
-"""The readings of STANLEY (stanley/readings.py): each one step against a hand computation."""
+"""The readings of STANLEY (stanley/experiment/readings.py): each one step against a hand computation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 import pytest
 import torch
 
-from stanley import readings, samplers
+from stanley.experiment import readings
+from stanley.sampling import samplers
 from stanley.errors import ConfigError
 
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BIN, assert_same_run, small_run, stanley
-from stanley import config
+from stanley.experiment import config
 from stanley.errors import ConfigError
 
 
@@ -59,7 +59,7 @@ def test_sigkill_at_many_points_resumes_to_identical_tables(tmp_path, write_conf
 
 WRITER = """
 import sys, torch
-from stanley.io import write_atomic
+from stanley.plumbing.io import write_atomic
 payload = {"x": torch.arange(3_000_000, dtype=torch.float64), "tag": int(sys.argv[2])}
 while True:
     write_atomic(sys.argv[1], lambda tmp: torch.save(payload, tmp))

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 from conftest import small_run
-from stanley import config, figures, report, tables, training
+from stanley.experiment import config
+from stanley.presentation import figures, report, tables
+from stanley.learning import training
 
 CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from stanley import figures
-from stanley.formatting import Blank, change, html_table, mean_sd_of, number, plus_minus
-from stanley.report import mean_sd
+from stanley.presentation import figures
+from stanley.presentation.formatting import Blank, change, html_table, mean_sd_of, number, plus_minus
+from stanley.presentation.report import mean_sd
 
 
 @pytest.mark.parametrize("value, quantity, expected", [

@@ -10,10 +10,11 @@ import pytest
 import yaml
 
 from conftest import ROOT, small_run
-from stanley.checkpoints import checksum_of
-from stanley import config, training
+from stanley.plumbing.checkpoints import checksum_of
+from stanley.experiment import config
+from stanley.learning import training
 from stanley.errors import ConfigError
-from stanley.rundir import Layout, RunDir, Tables
+from stanley.plumbing.rundir import Layout, RunDir, Tables
 
 
 def test_training_writes_exactly_the_files_its_run_directory_names(tmp_path):
@@ -90,7 +91,7 @@ def test_reading_a_run_directory_does_not_import_torch(tmp_path):
     """Table, figure and report jobs read run configs; torch would cost them seconds each."""
     write(tmp_path, yaml.safe_dump({"data": {"name": "shapes"}, "model": {"name": "convnet"},
                                     "sampler": {"name": "stanley", "options": {"noise_scale": 0.01}}}))
-    code = ("import sys; from stanley.rundir import RunDir; "
+    code = ("import sys; from stanley.plumbing.rundir import RunDir; "
             f"run = RunDir({str(tmp_path)!r}).load_config(); "
             "print(run['data']['name'], 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)

@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from stanley import samplers, targets
+from stanley.sampling import samplers, targets
 from stanley.errors import ConfigError
 
 ALPHA = 1e-4  # false-alarm probability of each statistical test, over seeds
@@ -188,7 +188,7 @@ def test_accept_reject_kernels_leave_curved_targets_invariant(target_name, case)
 def frozen_gamma_mh(target, options):
     """stanley_mh as it was before refresh "iteration" was refused: gamma computed once at the
     chain start and used in both proposal densities."""
-    from stanley.samplers.stepsize import Anisotropic
+    from stanley.sampling.stepsize import Anisotropic
 
     rule = Anisotropic(options["step_size"], 1.0, options["threshold"], refresh="iteration")
     return samplers.MetropolisAdjusted(target.log_prob, rule)
@@ -455,7 +455,7 @@ def test_samplers_run_on_image_shaped_chains(name, options):
 
 @pytest.mark.parametrize("std", [0.3, "per-coordinate", "per-chain"])
 def test_gaussian_log_density_matches_torch_normal(std):
-    from stanley.samplers.metropolis import gaussian_log_density
+    from stanley.sampling.metropolis import gaussian_log_density
 
     g = gen(3)
     x, mean = torch.randn(50, 3, generator=g, dtype=torch.float64), torch.randn(50, 3, generator=g, dtype=torch.float64)

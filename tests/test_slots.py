@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from stanley import slots
+from stanley.plumbing import slots
 from stanley.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +33,7 @@ def _env(**extra):
 
 
 def _cli(lock_dir, *cmd, gpus=None, **extra):
-    args = [sys.executable, "-m", "stanley.slots", "--lock-dir", str(lock_dir)]
+    args = [sys.executable, "-m", "stanley.plumbing.slots", "--lock-dir", str(lock_dir)]
     if gpus is not None:
         args += ["--gpus", str(gpus)]
     return args + ["--", *cmd]
@@ -195,7 +195,7 @@ def test_acquire_exports_and_restores_the_environment(tmp_path, monkeypatch):
 def test_run_in_slot_returns_the_exit_code_and_holds_the_lock(tmp_path):
     script = "import os, sys; sys.exit(7 if os.environ['CUDA_VISIBLE_DEVICES'] == '0' else 1)"
     assert slots.run_in_slot([sys.executable, "-c", script], tmp_path, n_devices=1) == 7
-    probe = "import sys; from stanley import slots; slots.take(sys.argv[1], n_devices=1, wait=False)"
+    probe = "import sys; from stanley.plumbing import slots; slots.take(sys.argv[1], n_devices=1, wait=False)"
     # inside the slot, the same slot is busy for anyone else (the child shares the parent's lock)
     busy = slots.run_in_slot(
         [sys.executable, "-c", f"import os; os.environ.pop('{slots.IN_SLOT_ENV}'); {probe}", str(tmp_path)],
@@ -207,7 +207,7 @@ def test_run_in_slot_returns_the_exit_code_and_holds_the_lock(tmp_path):
 
 def test_cli_errors(tmp_path):
     env = _env()
-    no_command = subprocess.run([sys.executable, "-m", "stanley.slots", "--gpus", "1"], env=env, capture_output=True, text=True)
+    no_command = subprocess.run([sys.executable, "-m", "stanley.plumbing.slots", "--gpus", "1"], env=env, capture_output=True, text=True)
     assert no_command.returncode == 2 and "usage" in no_command.stderr
     holder = slots.take(tmp_path, n_devices=1, wait=False)
     try:

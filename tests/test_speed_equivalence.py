@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from stanley import samplers
-from stanley.models import ToyNet
-from stanley.samplers.state import evaluate, grad_norm
+from stanley.sampling import samplers
+from stanley.learning.models import ToyNet
+from stanley.sampling.state import evaluate, grad_norm
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = {"step_size": 2.0, "noise_scale": 0.01 / math.sqrt(2), "threshold": 0.01, "leapfrog": 5}
@@ -201,7 +201,7 @@ def test_benchmark_baseline_samples_like_the_project():
 
 def test_convnet_channels_last_is_the_same_function():
     """The GPU-only layout switch (exercised here on the CPU) changes no value and no gradient."""
-    from stanley.models import ConvNet
+    from stanley.learning.models import ConvNet
 
     torch.manual_seed(0)
     net = ConvNet(n_f=8)

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from stanley import config, figures, packaged, report, studies
-from stanley.config import ConfigError
+from stanley.experiment import config, studies
+from stanley.presentation import figures, packaged, report
+from stanley.experiment.config import ConfigError
 
 from conftest import POOL
 

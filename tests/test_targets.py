@@ -19,7 +19,7 @@ from scipy import integrate
 from scipy.special import gammaincc
 from scipy.stats import chi2, f as f_dist, gamma as gamma_dist, norm
 
-from stanley import targets
+from stanley.sampling import targets
 from stanley.errors import ConfigError
 
 ALPHA = 1e-4

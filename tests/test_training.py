@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from conftest import BIN, assert_same_run, small_run, stanley, tables_without_wall_time
-from stanley import config, training
+from stanley.experiment import config
+from stanley.learning import training
 
 
 @pytest.mark.parametrize("sampler", ["stanley", "langevin"])
@@ -159,7 +160,7 @@ def test_movement_is_the_mean_distance_of_the_sampling_call(tmp_path, sampler):
     from the trainer: the same starts and noise, a copy of the network before its update."""
     import copy
 
-    from stanley import samplers
+    from stanley.sampling import samplers
 
     run = config.complete_run(config.deep_merge(small_run(sampler, iterations=1, mcmc_steps=20),
                                                 {"evaluation": {"temperature": 1e-4}}))

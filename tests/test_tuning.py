@@ -1,4 +1,4 @@
-"""The tuning stage's library (stanley/tuning.py): the grid it expands and the choice it makes."""
+"""The tuning stage's library (stanley/experiment/tuning.py): the grid it expands and the choice it makes."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from stanley import tuning
-from stanley.config import load_yaml, resolve_run
+from stanley.experiment import tuning
+from stanley.experiment.config import load_yaml, resolve_run
 from stanley.errors import ConfigError
 
 
@@ -163,7 +163,7 @@ def fake_pilot(directory, sampler, step_size, sliced_w2, acceptance=None, status
 
 
 def test_tune_command_scores_pilots_and_the_report_shows_them(tmp_path):
-    from stanley import report
+    from stanley.presentation import report
     from stanley.cli import main
 
     grid = {"step_size=x0.3": (0.6, 0.10), "step_size=x1": (2.0, 0.20), "step_size=x3": (6.0, 0.05)}

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import BIN, ROOT
-from stanley.config import data_kind
+from stanley.experiment.config import data_kind
 
 COPIED = ("workflow", "environment.yml", "stanley")  # stanley/: code that rules depend on
 SMOKE, SHORT_CONFIG = "workflow/config/smoke.yaml", "workflow/config/smoke_short.yaml"
@@ -159,7 +159,7 @@ def test_smoke_dag_studies_section(smoke_dag):
 
 @pytest.mark.slow
 def test_smoke_dag_replots_without_retraining(smoke_dag):
-    figures = smoke_dag / "stanley/figures.py"
+    figures = smoke_dag / "stanley/presentation/figures.py"
     original = figures.read_text()
     try:  # restyling a figure redraws it and the report, and retrains nothing (dry runs only)
         figures.write_text(original + "\n# restyled\n")  # Snakemake 9 ignores a bare touch (same content)
@@ -182,11 +182,11 @@ def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypat
     assert counts["reference_stats"] == 3 and counts["download_data"] == 3 and counts["download_inception"] == 1
     assert counts["inpaint"] == 18  # celeba x 6 samplers x 3 seeds
     assert all(counts[f"fig{n}"] == 1 for n in range(1, 7)) and counts["report"] == 1
-    assert "python -m stanley.slots --jobs-per-gpu 1 -- stanley train" in out
+    assert "python -m stanley.plumbing.slots --jobs-per-gpu 1 -- stanley train" in out
     assert "results/reference/cifar10_inception_32.npz" in out and "celeba_inception_64.npz" in out
     blocks = re.split(r"^(?:local)?rule ", out, flags=re.M)
     rings = [b for b in blocks if b.startswith("train_toy_batch:") and "wildcards: dataset=rings" in b]
-    assert len(rings) == 7 and not any("stanley.slots" in block or "gpu=1" in block for block in rings)
+    assert len(rings) == 7 and not any("stanley.plumbing.slots" in block or "gpu=1" in block for block in rings)
     assert all(block.count("--out results/runs/rings/") == 3 for block in rings)  # one batch writes every seed
 
 

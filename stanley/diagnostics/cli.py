@@ -11,8 +11,14 @@ from __future__ import annotations
 import argparse
 from typing import Any, Dict, List
 
-from ..cliutil import (add_sampler_options, parse_floats, parse_key_values, parse_names, positive_int,
-                       sampler_options_from_args)
+from ..cliutil import (
+    add_sampler_options,
+    parse_floats,
+    parse_key_values,
+    parse_names,
+    positive_int,
+    sampler_options_from_args,
+)
 from ..errors import ConfigError, unknown
 
 PLOTS = ("drift", "rate", "uniformity")
@@ -22,7 +28,7 @@ def _setup(args: argparse.Namespace):
     """torch threads, the target, and each sampler's options from the shared pool."""
     import torch
 
-    from .. import samplers, targets
+    from ..sampling import samplers, targets
 
     if getattr(args, "threads", 0):
         torch.set_num_threads(args.threads)
@@ -44,13 +50,13 @@ def _generator(seed: int, sampler: str):
     """One generator per sampler, so a sampler's numbers do not depend on which others ran."""
     import torch
 
-    from .. import samplers
+    from ..sampling import samplers
 
     return torch.Generator().manual_seed(int(seed) * 1000 + samplers.NAMES.index(sampler))
 
 
 def _write(table, out: str) -> None:
-    from ..io import write_csv
+    from ..plumbing.io import write_csv
 
     write_csv(out, table)
     print(f"stanley: wrote {out}")
@@ -134,7 +140,7 @@ def _uniformity(args: argparse.Namespace) -> None:
 
 
 def _summarise(args: argparse.Namespace) -> None:
-    from ..io import write_csv
+    from ..plumbing.io import write_csv
     from .verdicts import uniformity_verdicts, verdict_table
 
     if not args.drift and not args.uniformity:

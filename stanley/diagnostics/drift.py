@@ -29,10 +29,10 @@ from typing import Any, Callable, Dict, Sequence, Tuple
 import pandas as pd
 import torch
 
-from .. import samplers
+from ..sampling import samplers
 from ..errors import ConfigError
-from ..samplers.state import State
-from ..targets import Target
+from ..sampling.state import State
+from ..sampling.targets import Target
 from .probes import probes
 from .verdicts import SUBSETS
 

@@ -1,6 +1,6 @@
 """Diagnostics figures, drawn from the diagnostics CSVs only (restyling never recomputes).
 
-Styling (sampler order, colours, labels) is the suite's, from :mod:`stanley.figures`.
+Styling (sampler order, colours, labels) is the suite's, from :mod:`stanley.presentation.figures`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.ticker import SymmetricalLogLocator
 
 from ..errors import unknown
-from ..figures import PALETTE, display, plt, sampler_order, save
+from ..presentation.figures import PALETTE, display, plt, sampler_order, save
 
 
 def _read(inputs: Sequence[str]) -> pd.DataFrame:

@@ -20,11 +20,11 @@ from typing import Any, Dict, Sequence, Tuple
 import pandas as pd
 import torch
 
-from .. import samplers
+from ..sampling import samplers
 from ..errors import ConfigError
-from ..evaluation import Grid
-from ..samplers.state import State
-from ..targets import Target
+from ..learning.evaluation import Grid
+from ..sampling.state import State
+from ..sampling.targets import Target
 from .drift import kernel_temperature, option_columns
 
 REACH = 6.0  # the y box extends this many proposal sds beyond every proposal mean

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import samplers
+from ..sampling import samplers
 from ..errors import ConfigError
-from ..targets import Target
+from ..sampling.targets import Target
 from . import ess as E
 from .drift import option_columns
 

@@ -26,10 +26,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .. import samplers
+from ..sampling import samplers
 from ..errors import ConfigError, unknown
-from ..evaluation import Grid, normalise_on_grid
-from ..targets import Target
+from ..learning.evaluation import Grid, normalise_on_grid
+from ..sampling.targets import Target
 from .drift import kernel_temperature, option_columns
 from .geometric import GROUPS, rate_test
 
@@ -73,7 +73,7 @@ class Histogram:
 
 class SlicedW2:
     """Sliced 2-Wasserstein distance to a fixed reference sample, the same quantity as
-    :func:`stanley.evaluation.sliced_wasserstein` but with the projections and the sorted
+    :func:`stanley.learning.evaluation.sliced_wasserstein` but with the projections and the sorted
     reference computed once (the curve is measured at every step), and sorted in numpy
     (several times faster than torch.sort on CPU here)."""
 

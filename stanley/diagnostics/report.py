@@ -14,11 +14,20 @@ from typing import Any, Dict, List, Optional
 
 import pandas as pd
 
-from ..embed import figure, table_link
-from ..figures import display, sampler_order
-from ..formatting import html_table, number
-from ..rundir import Layout
-from .verdicts import ALPHA, ESS_FLOOR, FAILS, HOLDS, INFINITE, NEAR_ONE, SUBSETS, UNRELIABLE
+from ..presentation.embed import figure, table_link
+from ..presentation.figures import display, sampler_order
+from ..presentation.formatting import html_table, number
+from ..plumbing.rundir import Layout
+from .verdicts import (
+    ALPHA,
+    ESS_FLOOR,
+    FAILS,
+    HOLDS,
+    INFINITE,
+    NEAR_ONE,
+    SUBSETS,
+    UNRELIABLE,
+)
 
 SHOWN = {"target": "target", "sampler": "sampler", "drift": "drift inequality", "reliable": "reliable",
          "reason": "why", "R": "R", "mu": "μ(R)",
@@ -30,7 +39,7 @@ SHOWN = {"target": "target", "sampler": "sampler", "drift": "drift inequality", 
 QUANTITY = {"R": "setting", "mu": "mu", "mu_upper": "mu", "mu_far": "mu", "log_delta": "log", "log_eps": "log",
             "weight_ess": "ess", "rho": "rho", "bias": "bias", "ess_bulk_per_1k": "ess", "ess_tail_per_1k": "ess",
             "rhat": "rhat", "members": "ess", "members_holding_alone": "ess"}
-"""Each column's number format (:data:`stanley.formatting.DIGITS`)."""
+"""Each column's number format (:data:`stanley.presentation.formatting.DIGITS`)."""
 SETTINGS = ["step_size", "noise_scale", "threshold", "leapfrog", "beta", "samples", "directions", "radii"]
 UNADJUSTED = ("langevin", "stanley", "gd")  # no accept step: outside the theorem, used in training
 GRIDS = [  # (column, title, how a cell is shown): the small target x sampler tables

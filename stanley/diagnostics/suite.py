@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Sequence
 
 from ..errors import ConfigError, unknown
-from ..rundir import Layout
+from ..plumbing.rundir import Layout
 
 SAMPLERS = ["langevin", "stanley", "mala", "stanley_mh", "hmc", "gd"]
 KINDS = ("drift", "minorisation", "rate", "mixing")
@@ -85,7 +85,7 @@ def check(block: Dict[str, Any] | None) -> Dict[str, Any]:
 
     A block without ``targets`` gets the default targets; a block that gives ``targets``
     replaces them (so a smoke config lists only the targets it runs)."""
-    from .. import samplers, targets  # torch: only when a block is checked
+    from ..sampling import samplers, targets  # torch: only when a block is checked
     from .verdicts import SUBSETS
     from .geometric import GROUPS
 

@@ -27,13 +27,20 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import pandas as pd
 import torch
 
-from .. import models, samplers
+from ..learning import models
+from ..sampling import samplers
 from ..errors import ConfigError, unknown
-from ..checkpoints import load_tensors
-from ..evaluation import Grid, normalise_on_grid
-from ..rundir import RunDir
-from ..samplers.state import State
-from .drift import check_beta, estimate_log_ratio, estimator_name, kernel_temperature, option_columns
+from ..plumbing.checkpoints import load_tensors
+from ..learning.evaluation import Grid, normalise_on_grid
+from ..plumbing.rundir import RunDir
+from ..sampling.state import State
+from .drift import (
+    check_beta,
+    estimate_log_ratio,
+    estimator_name,
+    kernel_temperature,
+    option_columns,
+)
 from .probes import probes
 
 

@@ -5,7 +5,7 @@ rule claims:
     input:
         rules.tables.output,
         f"{DIAG_DIR}/verdicts.csv",
-        ledger="stanley/claims.yaml",
+        ledger="stanley/presentation/claims.yaml",
     output:
         in_results("tables/claims.csv"),
     log:

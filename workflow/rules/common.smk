@@ -9,11 +9,11 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from stanley import config as suite_config
-from stanley import fid as fid_lib
-from stanley import ablation as ablation_lib
-from stanley import studies as studies_lib
-from stanley import tuning as tuning_lib
+from stanley.experiment import config as suite_config
+from stanley.images import fid as fid_lib
+from stanley.experiment import ablation as ablation_lib
+from stanley.experiment import studies as studies_lib
+from stanley.experiment import tuning as tuning_lib
 from stanley.diagnostics import suite as diagnostics_suite
 from stanley.errors import ConfigError
 
@@ -86,12 +86,10 @@ def in_results(path):
 
 RUN_DIR = in_results("runs/{dataset}/{sampler}/seed{seed}")
 REFERENCE = in_results("reference/{dataset}_{protocol}_{size}.npz")  # FID statistics
-FIGURE_CODE = "stanley/figures.py"
+FIGURE_CODE = "stanley/presentation/figures.py"
 DIAG_CODE = "stanley/diagnostics/figures.py"
-PAPER_CURVES = (
-    "stanley/reference/paper_fid_curves.csv"  # the authors' FID logs, drawn dashed
-)
-BEYOND_PAPER = "stanley/reference/beyond_paper.csv"  # the printed values of the short-run and Improved CD papers
+PAPER_CURVES = "stanley/presentation/reference/paper_fid_curves.csv"  # the authors' FID logs, drawn dashed
+BEYOND_PAPER = "stanley/presentation/reference/beyond_paper.csv"  # the printed values of the short-run and Improved CD papers
 ENVIRONMENT = (
     "../../environment.yml"  # every rule's software (conda: relative to rules/)
 )
@@ -99,7 +97,7 @@ ENVIRONMENT = (
 
 def write_config(path, text, log):
     """A run config or study spec written whole (the rules that call this run no shell)."""
-    from stanley.io import write_text
+    from stanley.plumbing.io import write_text
 
     write_text(path, text)
     write_text(log, f"wrote {path}\n")
@@ -191,10 +189,8 @@ def uses_gpu(dataset):
     return dataset in gpu if isinstance(gpu, list) else bool(gpu)
 
 
-# A GPU job runs inside a slot of the pool (stanley/slots.py): it sees only its own device.
-SLOT = (
-    f"python -m stanley.slots --jobs-per-gpu {int(config.get('jobs_per_gpu', 1))} -- "
-)
+# A GPU job runs inside a slot of the pool (stanley/plumbing/slots.py): it sees only its own device.
+SLOT = f"python -m stanley.plumbing.slots --jobs-per-gpu {int(config.get('jobs_per_gpu', 1))} -- "
 
 
 def slot_prefix(wildcards, resources):
@@ -314,7 +310,7 @@ def tuned_flag(wildcards, input):
 
 # --------------------------------------------------------------------------- tuning
 # Per (data set, sampler), one short pilot per point of the declared grid, scored at its end;
-# `stanley tune` picks each sampler's point by the declared rule (stanley/tuning.py), and every
+# `stanley tune` picks each sampler's point by the declared rule (stanley/experiment/tuning.py), and every
 # run of that data set and sampler (matrix, study, ablation) trains with it. `tuning: {enabled:
 # false}` (or no tuning block) trains the configured values as given.
 
@@ -565,7 +561,7 @@ def ablation_run(wildcards):
 
 
 # --------------------------------------------------------------------------- studies
-# Studies beyond the STANLEY paper (stanley/studies.py): each a set of run variants on one data set.
+# Studies beyond the STANLEY paper (stanley/experiment/studies.py): each a set of run variants on one data set.
 try:
     STUDIES = studies_lib.check(config)
     STUDY_RUNS = {

@@ -1,5 +1,5 @@
 # Figures read tables only (showyourwork's split): restyling a figure never retrains.
-# Each figure depends on the plotting code, so editing stanley/figures.py redraws it.
+# Each figure depends on the plotting code, so editing stanley/presentation/figures.py redraws it.
 # report(): `snakemake --report report.zip` gathers the figures with their captions
 # (workflow/report/*.rst) beside the suite's own HTML report.
 

@@ -1,4 +1,4 @@
-# The self-contained HTML report, rendered from results/ through the package's templates (stanley/templates/).
+# The self-contained HTML report, rendered from results/ through the package's templates (stanley/presentation/templates/).
 # (`snakemake --report report.zip` is Snakemake's own archive of the figures and captions.)
 
 
@@ -12,11 +12,11 @@ rule report:
         expand(in_results("figures/study_{study}.png"), study=STUDIES),
         rules.tuning.input,
         claims=rules.claims.output[0],  # RESULTS/tables/claims.csv
-        tuning="stanley/templates/tuning.html.j2",
-        diagnostics="stanley/templates/diagnostics.html.j2",
-        studies="stanley/templates/studies.html.j2",
-        templates="stanley/templates/index.html.j2",
-        images="stanley/templates/images.html.j2",
+        tuning="stanley/presentation/templates/tuning.html.j2",
+        diagnostics="stanley/presentation/templates/diagnostics.html.j2",
+        studies="stanley/presentation/templates/studies.html.j2",
+        templates="stanley/presentation/templates/index.html.j2",
+        images="stanley/presentation/templates/images.html.j2",
         paper=PAPER_CURVES,
         beyond=BEYOND_PAPER,
     output:

@@ -1,4 +1,4 @@
-# Studies beyond the STANLEY paper (stanley/studies.py): the short-run paper's K and data-noise
+# Studies beyond the STANLEY paper (stanley/experiment/studies.py): the short-run paper's K and data-noise
 # sweeps and Improved CD's component ablation, each a set of run variants on one data set.
 # Variant runs train exactly as `train` does; their tables, figure and report section are their own.
 

@@ -1,4 +1,4 @@
-# The tuning stage (stanley/tuning.py; its functions in common.smk): one short pilot per grid
+# The tuning stage (stanley/experiment/tuning.py; its functions in common.smk): one short pilot per grid
 # point and (data set, sampler), then `stanley tune` writes each data set's choice.yaml, which
 # every run of that data set trains with (`stanley train --tuned`).
 

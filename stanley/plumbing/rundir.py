@@ -1,0 +1,204 @@
+"""Where every file of a run and of ``results/`` lives: the one place their names are spelt.
+
+A *run directory* is what ``stanley train`` fills (the workflow puts it at
+``results/runs/DATASET/SAMPLER/seedN``); the *layout* is the tree of ``results/`` around the
+runs: gathered tables, figures, diagnostics, inpainting, the report. Readers and writers ask
+these objects for paths instead of joining names by convention, so renaming a file is one edit.
+Torch-free: the table, figure and report jobs read run directories without loading torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List
+
+import yaml
+
+from ..experiment.config import complete_run, load_yaml
+from ..errors import ConfigError
+
+RUN_TABLES = ("metrics", "eval", "fid")
+"""A run's CSV tables, and the kinds gathered across runs (a kind no run has is skipped)."""
+STUDY_SPEC = "study.yaml"
+INPAINTING_TABLE = "inpainting.csv"
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """The files of one training run (and of its inpainting, which may sit in a folder of its own)."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
+    @property
+    def config(self) -> Path:
+        """The complete run config it was trained with."""
+        return self.path / "config.yaml"
+
+    def table(self, kind: str) -> Path:
+        """``metrics`` (training curves; written last, so it marks the run finished), ``eval``
+        (evaluation rows) or ``fid`` (image runs with FID on)."""
+        if kind not in RUN_TABLES:
+            raise ValueError(f"a run has no {kind!r} table; its tables are {RUN_TABLES}")
+        return self.path / f"{kind}.csv"
+
+    @property
+    def metrics(self) -> Path:
+        return self.table("metrics")
+
+    @property
+    def eval(self) -> Path:
+        return self.table("eval")
+
+    @property
+    def fid(self) -> Path:
+        return self.table("fid")
+
+    @property
+    def samples(self) -> Path:
+        """Snapshots of samples (and, for toys, the model's log density) through training."""
+        return self.path / "samples.npz"
+
+    @property
+    def energies(self) -> Path:
+        """Toy runs: the energy network's weights at each evaluation (Theorem 1's family)."""
+        return self.path / "energies.pt"
+
+    @property
+    def model(self) -> Path:
+        """Image runs: the weights evaluation used (EMA ones under Improved CD)."""
+        return self.path / "model.pt"
+
+    @property
+    def provenance(self) -> Path:
+        return self.path / "provenance.json"
+
+    @property
+    def checkpoints(self) -> Path:
+        """Resumable training state; not an output (a rerun resumes from it)."""
+        return self.path / "checkpoints"
+
+    @property
+    def lock(self) -> Path:
+        """Held by the one process writing this run (:func:`stanley.plumbing.locks.run_directory`)."""
+        return self.path / ".stanley.lock"
+
+    @property
+    def inpainting_arrays(self) -> Path:
+        """Figure 6's images: originals, masked inputs, completions, the mask, per-image MSE."""
+        return self.path / "inpainting.npz"
+
+    @property
+    def inpainting_table(self) -> Path:
+        """One row per inpainted test image."""
+        return self.path / INPAINTING_TABLE
+
+    def load_config(self) -> Dict[str, Any]:
+        """The run config, completed with the defaults and checked: one shape for every block."""
+        if not self.config.is_file():
+            raise ConfigError(f"{self.path} is not a finished run: {self.config.name} is missing "
+                              "(rerun its training job)")
+        try:
+            return complete_run(load_yaml(self.config))
+        except ConfigError as error:
+            raise ConfigError(f"{self.config}: {error}") from None
+
+
+@dataclass(frozen=True)
+class Tables:
+    """A folder of tables gathered across runs (``stanley tables``): one CSV per kind."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
+    def table(self, kind: str) -> Path:
+        """A run table's kind (:data:`RUN_TABLES`), ``provenance`` (one row per run) or ``claims``."""
+        return self.path / f"{kind}.csv"
+
+    @property
+    def study_spec(self) -> Path:
+        """A study's tables only: its spec, as the workflow resolved it."""
+        return self.path / STUDY_SPEC
+
+    def load_study_spec(self) -> Dict[str, Any]:
+        try:
+            spec = yaml.safe_load(self.study_spec.read_text())
+        except (OSError, yaml.YAMLError) as error:
+            raise ConfigError(f"cannot read the study spec {self.study_spec}: {error}") from None
+        if not isinstance(spec, dict):
+            raise ConfigError(f"the study spec {self.study_spec} is not a mapping")
+        return spec
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The tree of ``results/`` (one per scale: the smoke config writes under ``results/smoke``)."""
+
+    root: Path = Path("results")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "root", Path(self.root))
+
+    def run(self, dataset: str, sampler: str, seed: int | str) -> RunDir:
+        return RunDir(self.root / "runs" / dataset / sampler / f"seed{seed}")
+
+    @property
+    def tables(self) -> Tables:
+        return Tables(self.root / "tables")
+
+    @property
+    def ablation_tables(self) -> Tables:
+        return Tables(self.tables.path / "ablation")
+
+    def study_tables(self, name: str) -> Tables:
+        return Tables(self.tables.path / "studies" / name)
+
+    def studies(self) -> List[Tables]:
+        """The study table folders present, each with its spec."""
+        return [Tables(spec.parent) for spec in sorted((self.tables.path / "studies").glob(f"*/{STUDY_SPEC}"))]
+
+    @property
+    def figures(self) -> Path:
+        return self.root / "figures"
+
+    def figure(self, name: str) -> Path:
+        return self.figures / f"{name}.png"
+
+    @property
+    def diagnostics(self) -> Path:
+        return self.root / "diagnostics"
+
+    @property
+    def diagnostics_verdicts(self) -> Path:
+        """One row per (target, sampler): the Theorem 1 checks' verdicts."""
+        return self.diagnostics / "verdicts.csv"
+
+    @property
+    def uniformity_verdicts(self) -> Path:
+        """One row per training run checked for uniformity in theta."""
+        return self.diagnostics / "uniformity_verdicts.csv"
+
+    def diagnostics_figure(self, name: str) -> Path:
+        return self.figure(f"diagnostics_{name}")
+
+    def inpainting_runs(self) -> List[RunDir]:
+        """The inpainting folders (``inpainting/DATASET/SAMPLER/seedN``) that hold a finished table."""
+        return [RunDir(path.parent) for path in sorted((self.root / "inpainting").glob(f"*/*/seed*/{INPAINTING_TABLE}"))]
+
+    @property
+    def tuning(self) -> Path:
+        """The tuning stage: ``<dataset>/<sampler>/<point>/`` pilots, ``<dataset>/pilots.csv`` and ``choice.yaml``."""
+        return self.root / "tuning"
+
+    def tuning_tables(self) -> List[Path]:
+        return sorted(self.tuning.glob("*/pilots.csv"))
+
+    @property
+    def report(self) -> Path:
+        """The rendered report, under the results of its own scale."""
+        return self.root / "report" / "index.html"
