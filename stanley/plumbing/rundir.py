@@ -21,6 +21,14 @@ from ..errors import ConfigError
 RUN_TABLES = ("metrics", "eval", "fid")
 """A run's CSV tables, and the kinds gathered across runs (a kind no run has is skipped)."""
 STUDY_SPEC = "study.yaml"
+CHECKPOINT_GLOB = "ckpt_*.pt"
+"""Every checkpoint under :attr:`RunDir.checkpoints` (:mod:`stanley.plumbing.checkpoints` reads and writes them)."""
+
+
+def checkpoint_name(iteration: int) -> str:
+    """Zero-padded, so the names sort by iteration."""
+    return f"ckpt_{iteration:09d}.pt"
+
 INPAINTING_TABLE = "inpainting.csv"
 
 
