@@ -123,11 +123,11 @@ def model_flops(run: Dict[str, Any]) -> ConvCost:
     """One image through a run's energy network (the multi-scale one sums its scales)."""
     import torch
 
-    from stanley.learning import training
+    from stanley.learning import step
 
     size = run["data"]["image_size"]
     with torch.device("meta"):  # the layers' shapes without allocating their weights
-        net = training.build_model(run, (3, size, size))
+        net = step.build_model(run, (3, size, size))
     nets = getattr(net, "nets", None) or [net]
     costs = [conv_flops(n.modules(), n.image_size) for n in nets]
     return ConvCost(sum(c.forward for c in costs), sum(c.first for c in costs))
@@ -333,13 +333,13 @@ def step_convnet(args) -> List[Row]:
     tmp = Path(tempfile.mkdtemp(prefix="stanley-gpu-"))
     n_f, batch, steps = PAPER["n_f"], PAPER["batch"], PAPER["K"]
     trainer = bench.image_trainer("stanley", tmp / "convnet", "cuda", n_f, batch, steps)
-    theirs = bench.ShortRunConvNet(n_f).to(device).load_from(trainer.net)
-    bench.check_same_function(trainer.net, theirs, torch.rand(8, 3, 32, 32, device=device) * 2 - 1, (3, 32, 32), "ConvNet")
+    theirs = bench.ShortRunConvNet(n_f).to(device).load_from(trainer.learner.net)
+    bench.check_same_function(trainer.learner.net, theirs, torch.rand(8, 3, 32, 32, device=device) * 2 - 1, (3, 32, 32), "ConvNet")
     baseline = bench.baseline_for(trainer, "stanley", bench.CIFAR, theirs, (3, 32, 32))
     guards = bench.check_same_results(trainer, baseline, 2, "convnet stanley", atol=1e-3)
     times = bench.interleaved({"project": trainer.step, "baseline": baseline.step}, 7, {"project": 2, "baseline": 2},
                               {"project": 1, "baseline": 1}, device)
-    flops = iteration_flops(conv_flops(trainer.net.modules(), 32), batch, batch, steps)
+    flops = iteration_flops(conv_flops(trainer.learner.net.modules(), 32), batch, batch, steps)
     tf32 = torch.backends.cudnn.allow_tf32
     rows = []
     for variant in ("project", "baseline"):
@@ -367,7 +367,7 @@ def step_graphs(args) -> List[Row]:
     tmp = Path(tempfile.mkdtemp(prefix="stanley-gpu-"))
     n_f, batch, steps = PAPER["n_f"], PAPER["batch"], PAPER["K"]
     trainer = bench.image_trainer("stanley", tmp / "graphs", "cuda", n_f, batch, steps)
-    net = trainer.net
+    net = trainer.learner.net
     z0 = torch.rand(batch, 3, 32, 32, device=device) * 2 - 1
 
     def graphed(kernel):
@@ -389,7 +389,7 @@ def step_graphs(args) -> List[Row]:
     torch.cuda.synchronize()
     diff = (out_gd - eager_gd()).abs().max().item()
     same = diff <= 1e-3
-    eager, graph, out = graphed(trainer.kernel)
+    eager, graph, out = graphed(trainer.learner.kernel)
     sync = torch.cuda.synchronize
     eager_ms = _median_ms(eager, 7, sync)
     graph_ms = _median_ms(graph.replay, 7, sync)

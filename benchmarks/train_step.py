@@ -269,9 +269,9 @@ def image_trainer(sampler: str, out: Path, device: str, n_f: int, batch: int, st
 def baseline_for(trainer: training.Trainer, sampler: str, options: dict, f: nn.Module, shape: tuple) -> Baseline:
     """A baseline on ``f`` whose generators start where the trainer's are now."""
     run = trainer.run
-    data_generator = torch.Generator().set_state(trainer.data_generator.get_state())
-    chain_generator = torch.Generator(trainer.device).set_state(trainer.chain_generator.get_state())
-    chains = trainer.chains
+    data_generator = torch.Generator().set_state(trainer.learner.data_generator.get_state())
+    chain_generator = torch.Generator(trainer.device).set_state(trainer.learner.chain_generator.get_state())
+    chains = trainer.learner.chains
     return Baseline(f, sampler, options, trainer.data.batch, lambda n, g: chains.noise(n, g), run["training"]["n_chains"],
                     run["training"]["mcmc_steps"], run["data"]["noise"], shape, data_generator, chain_generator,
                     run["training"]["lr"])
@@ -299,7 +299,7 @@ def check_same_results(trainer: training.Trainer, baseline: Baseline, iterations
         ours_losses.append(trainer.step()["loss"].item())
         theirs_losses.append(baseline.step()["loss"].item())
     loss_diff = max(abs(a - b) for a, b in zip(ours_losses, theirs_losses))
-    ours_p = torch.cat([p.detach().flatten().cpu() for p in trainer.net.parameters()])
+    ours_p = torch.cat([p.detach().flatten().cpu() for p in trainer.learner.net.parameters()])
     theirs_p = torch.cat([p.detach().flatten().cpu() for p in baseline.f.parameters()])
     weight_diff = (ours_p - theirs_p).abs().max().item()
     if not (loss_diff <= atol and weight_diff <= atol + 2 * trainer.run["training"]["lr"] * iterations):
@@ -311,7 +311,7 @@ def check_same_results(trainer: training.Trainer, baseline: Baseline, iterations
 def check_same_samples(trainer: training.Trainer, baseline: Baseline, z0: torch.Tensor, atol: float) -> float:
     g1 = torch.Generator(trainer.device).manual_seed(123)
     g2 = torch.Generator(trainer.device).manual_seed(123)
-    ours, _ = samplers.sample(trainer.kernel, z0, trainer.run["training"]["mcmc_steps"], g1)
+    ours, _ = samplers.sample(trainer.learner.kernel, z0, trainer.run["training"]["mcmc_steps"], g1)
     baseline.chain_generator, saved = g2, baseline.chain_generator
     theirs = baseline.sample(z0)
     baseline.chain_generator = saved
@@ -409,7 +409,7 @@ def check_batch_equals_solo(sampler: str, runs: int, tmp: Path, iterations: int 
         for (trainer, values), solo in zip(group.iterate(), solos):
             worst = max(worst, abs(values["loss"].item() - solo.step()["loss"].item()))
     for trainer, solo in zip(group.trainers, solos):
-        for a, b in zip(trainer.net.parameters(), solo.net.parameters()):
+        for a, b in zip(trainer.learner.net.parameters(), solo.learner.net.parameters()):
             worst = max(worst, (a - b).abs().max().item())
     if not worst <= 1e-5:
         raise SystemExit(f"GUARD FAILED: batched {sampler} runs differ from their solo runs by {worst:.3g}")
@@ -420,9 +420,9 @@ def evaluation_seconds(sampler: str, out: Path) -> float:
     """One paper-setting toy evaluation (200 x 200 density grid, 2,000 samples of K steps): CPU seconds."""
     torch.set_num_threads(1)  # as the workflow's toy jobs run
     trainer = toy_trainer(sampler, out, evaluation={"grid_size": 200, "n_samples": 2000})
-    trainer.evaluate()  # the first call pays for allocations and kernel set-up, once per process
+    trainer.observe(frozenset({"eval", "snapshot"}))  # the first call pays for allocations and kernel set-up, once per process
     clock = time.process_time()
-    trainer.evaluate()
+    trainer.observe(frozenset({"eval", "snapshot"}))
     return time.process_time() - clock
 
 
@@ -469,9 +469,9 @@ def main(argv=None) -> int:
     for sampler in toy_samplers:
         torch.set_num_threads(1)
         trainer = toy_trainer(sampler, tmp / f"toy-{sampler}")
-        conv = ConvToyNet().load_from(trainer.net)
+        conv = ConvToyNet().load_from(trainer.learner.net)
         guards[f"toy net |f_conv - f_linear|"] = check_same_function(
-            trainer.net, conv, torch.randn(1000, 2, generator=torch.Generator().manual_seed(0)) * 3, (2, 1, 1), "ToyNet")
+            trainer.learner.net, conv, torch.randn(1000, 2, generator=torch.Generator().manual_seed(0)) * 3, (2, 1, 1), "ToyNet")
         baseline = baseline_for(trainer, sampler, TOY, conv, (2, 1, 1))
         guards[f"toy {sampler} samples"] = check_same_samples(trainer, baseline, 2 * torch.randn(100, 2), atol=1e-4)
         guards.update({f"toy {sampler} {k}": v for k, v in check_same_results(
@@ -522,9 +522,9 @@ def main(argv=None) -> int:
     image_device = torch.device(where)
     torch.set_num_threads(1 if where == "cpu" else DEFAULT_THREADS)
     trainer = image_trainer("stanley", tmp / "cifar", where, n_f, batch, steps)
-    theirs_net = ShortRunConvNet(n_f).to(image_device).load_from(trainer.net)
+    theirs_net = ShortRunConvNet(n_f).to(image_device).load_from(trainer.learner.net)
     guards["convnet |f_theirs - f_ours|"] = check_same_function(
-        trainer.net, theirs_net, torch.rand(8, 3, 32, 32, device=image_device) * 2 - 1, (3, 32, 32), "ConvNet")
+        trainer.learner.net, theirs_net, torch.rand(8, 3, 32, 32, device=image_device) * 2 - 1, (3, 32, 32), "ConvNet")
     baseline = baseline_for(trainer, "stanley", CIFAR, theirs_net, (3, 32, 32))
     guards.update({f"convnet stanley {k}": v for k, v in check_same_results(
         trainer, baseline, 2, "convnet stanley", atol=1e-3).items()})
@@ -546,10 +546,10 @@ def main(argv=None) -> int:
     fid_batch = batch
     gen_generator = torch.Generator(image_device).manual_seed(7)
     z0 = torch.rand((fid_batch, 3, 32, 32), generator=gen_generator, device=image_device) * 2 - 1
-    gen_times = interleaved({"generate": lambda: samplers.sample(trainer.kernel, z0, steps, gen_generator)},
+    gen_times = interleaved({"generate": lambda: samplers.sample(trainer.learner.kernel, z0, steps, gen_generator)},
                             max(3, reps // 2), {"generate": 1}, {"generate": thread_count}, image_device)
     gen_per_image = gen_times["generate"]["wall"] / fid_batch
-    gen_flops = count_flops(lambda: samplers.sample(trainer.kernel, z0, steps, gen_generator)) / fid_batch
+    gen_flops = count_flops(lambda: samplers.sample(trainer.learner.kernel, z0, steps, gen_generator)) / fid_batch
     torch.set_num_threads(thread_count)
     inception = inception_seconds_per_image(image_device)
     torch.set_num_threads(DEFAULT_THREADS)

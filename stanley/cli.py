@@ -69,12 +69,13 @@ def _train(args: argparse.Namespace) -> None:
 def _tune(args: argparse.Namespace) -> None:
     from .experiment import tuning
     from .plumbing.io import write_csv, write_yaml
+    from .plumbing.rundir import TuningDir
 
     table = tuning.tuning_table(args.pilots, args.points, args.fraction, args.tolerance)
-    out = Path(args.out)
-    write_csv(out / "pilots.csv", table)
-    write_yaml(out / "choice.yaml", tuning.choice(table))
-    print(f"stanley: tuning choice for {len(table)} pilots written to {out}")
+    out = TuningDir(args.out)
+    write_csv(out.pilots, table)
+    write_yaml(out.choice, tuning.choice(table))
+    print(f"stanley: tuning choice for {len(table)} pilots written to {out.path}")
 
 
 def _train_batch(args: argparse.Namespace) -> None:
@@ -279,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="a seed of the suite (suite configs only)")
     p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: 1 for toy targets, else torch's choice)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--tuned", help="a tuning choice.yaml (stanley tune): its multipliers for this run's sampler")
+    p.add_argument("--tuned", help="a tuning stage's choice file (stanley tune): its multipliers for this run's sampler")
     p.set_defaults(func=_train, out_is_directory=True)
 
     p = sub.add_parser("tune", help="score one data set's pilot runs and choose each sampler's grid point")
@@ -287,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--points", nargs="+", required=True, help="each pilot's grid point, e.g. step_size=x0.3")
     p.add_argument("--fraction", type=float, required=True, help="the pilots' share of the matrix's iterations")
     p.add_argument("--tolerance", type=float, default=0.02, help="relative score difference the pilots cannot resolve")
-    p.add_argument("--out", required=True, help="directory for pilots.csv and choice.yaml")
+    p.add_argument("--out", required=True, help="directory for the pilots' table and the choice (stanley.plumbing.rundir.TuningDir)")
     p.set_defaults(func=_tune, out_is_directory=True)
 
     p = sub.add_parser("train-batch", help="train several toy runs as one batched computation, each into its own "
@@ -296,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", action="append", required=True, help="that run's directory (repeat, in --config order)")
     p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: 1)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.add_argument("--tuned", help="a tuning choice.yaml (stanley tune): its multipliers for every run's sampler")
+    p.add_argument("--tuned", help="a tuning stage's choice file (stanley tune): its multipliers for every run's sampler")
     p.set_defaults(func=_train_batch, out_is_directory=True)
 
     from .cliutil import add_sampler_options
@@ -333,9 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_download)
 
     p = sub.add_parser("inpaint", help="fill a masked centre square of test images with a trained run's sampler")
-    p.add_argument("--run", required=True, help="a finished image run directory (config.yaml, model.pt)")
+    p.add_argument("--run", required=True, help="a finished image run directory (stanley train --out)")
     p.add_argument("--n", type=positive_int, default=100, help="test images (the paper's 100)")
-    p.add_argument("--out-dir", default=None, help="where inpainting.npz and inpainting.csv go (default --run)")
+    p.add_argument("--out-dir", default=None, help="where the inpainting arrays and table go (default --run)")
     p.add_argument("--mask", type=positive_int, default=None, help="side of the masked centre square in pixels (default half the image)")
     p.add_argument("--steps", type=positive_int, default=None, help="gradient evaluations (default the run's mcmc_steps)")
     p.add_argument("--device", default=None, choices=DEVICES, help="where to run (default the run's device)")
@@ -364,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="render the HTML report from results")
     p.add_argument("--results", default="results", help="the results folder")
     p.add_argument("--templates", default=None, help="a folder of templates to use instead of the packaged ones")
-    p.add_argument("--out", default=None, help="the HTML file written (default: RESULTS/report/index.html)")
+    p.add_argument("--out", default=None, help="the HTML file written (default: the report under RESULTS)")
     p.add_argument("--scale", default="paper", choices=SCALE_NAMES, help="label shown on every section")
     p.set_defaults(func=_report)
 

@@ -96,7 +96,8 @@ def test_batched_runs_equal_their_solo_runs(tmp_path, sampler):
 
 
 def test_mixed_batch_groups_by_sampler_and_options_and_runs_of_other_lengths(tmp_path):
-    runs = [tiny("stanley", 0), tiny("langevin", 0), tiny("stanley", 1, iterations=12),
+    runs = [tiny("stanley", 0), config.complete_run(config.deep_merge(tiny("langevin", 0), {"evaluation": {"snapshot_every": 4}})),
+            tiny("stanley", 1, iterations=12),
             config.complete_run(config.deep_merge(tiny("stanley", 2), {"sampler": {"options": {"threshold": 0.1}}})),
             tiny("mala", 3, persistent_size=200, init="persistent")]
     solo = solo_dirs(runs, tmp_path)
@@ -107,6 +108,7 @@ def test_mixed_batch_groups_by_sampler_and_options_and_runs_of_other_lengths(tmp
     for a, b in zip(solo, outs):
         assert_close_runs(a, b)
     assert len(pd.read_csv(outs[2] / "metrics.csv")) == 2  # the shorter run stopped at its own end
+    assert list(np.load(outs[1] / "samples.npz")["snapshot_iterations"]) == [0, 4, 8, 12, 16, 20]  # its own schedule
 
 
 def test_interrupted_batch_resumes_every_run(tmp_path, monkeypatch):

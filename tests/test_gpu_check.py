@@ -47,9 +47,9 @@ def test_iteration_flops_equal_torchs_count_of_the_baseline_step(tmp_path):
 
     n_f, batch, steps = 4, 3, 2
     trainer = train_step.image_trainer("stanley", tmp_path, "cpu", n_f, batch, steps)
-    theirs = train_step.ShortRunConvNet(n_f).load_from(trainer.net)
+    theirs = train_step.ShortRunConvNet(n_f).load_from(trainer.learner.net)
     baseline = train_step.baseline_for(trainer, "stanley", train_step.CIFAR, theirs, (3, 32, 32))
-    cost = gpu_check.conv_flops(trainer.net.modules(), 32)
+    cost = gpu_check.conv_flops(trainer.learner.net.modules(), 32)
     assert gpu_check.iteration_flops(cost, batch, batch, steps) == train_step.count_flops(baseline.step)
     assert gpu_check.iteration_flops(cost, 100, 100, 50) == 2 * 100 * 50 * cost.forward + 2 * 100 * (3 * cost.forward - cost.first)
     assert gpu_check.generation_flops(cost, 10, 5) == 2 * 10 * 5 * cost.forward

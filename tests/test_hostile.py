@@ -276,7 +276,7 @@ def test_huge_sampling_is_refused_with_the_estimate(tmp_path, capsys):
 
 def test_the_estimate_admits_the_suites_own_runs():
     """The memory check must not refuse what the workflow's configs ask for (smoke and paper scale)."""
-    from stanley.learning import budget
+    from stanley.learning import budget, step
 
     for name in ("smoke.yaml", "config.yaml"):
         suite = config.load_yaml(pathlib.Path(__file__).parents[1] / "workflow" / "config" / name)
@@ -285,7 +285,7 @@ def test_the_estimate_admits_the_suites_own_runs():
             own["fid"] = {**own["fid"], "reference": f"results/reference/{dataset}.npz"}
         for dataset, sampler, seed, run in config.suite_runs(suite):
             if seed == suite["seeds"][0] and sampler == config.samplers_of(suite, dataset)[0]:
-                budget.check_run(run, torch.device("cpu"), training.build_model)
+                budget.check_run(run, torch.device("cpu"), step.build_model)
 
 
 LEVELS = ["&a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"] + [f"&a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]

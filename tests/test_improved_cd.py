@@ -205,7 +205,7 @@ def image_run(**improved) -> dict:
 
 def test_image_run_with_every_component_on_and_off(tmp_path):
     on = training.Trainer(image_run(), tmp_path / "on", progress=False)
-    assert isinstance(on.net, models.MultiScale) and on.eval_net is not on.net
+    assert isinstance(on.learner.net, models.MultiScale) and on.learner.eval_net is not on.learner.net
     on.train()
     import pandas as pd
 
@@ -213,7 +213,7 @@ def test_image_run_with_every_component_on_and_off(tmp_path):
     assert {"kl_loss", "entropy_loss"} <= set(metrics.columns)
     assert np.isfinite(metrics[["loss", "kl_loss", "entropy_loss"]].to_numpy()).all()
     weights = torch.load(tmp_path / "on" / "model.pt")
-    for key, value in on.eval_net.state_dict().items():  # model.pt holds the EMA weights
+    for key, value in on.learner.eval_net.state_dict().items():  # model.pt holds the EMA weights
         torch.testing.assert_close(weights[key], value)
 
     plain = image_run(**ALL_OFF)

@@ -96,3 +96,52 @@ def test_reading_a_run_directory_does_not_import_torch(tmp_path):
             "print(run['data']['name'], 'torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.split() == ["shapes", "False"]
+
+
+def owned_names() -> set:
+    """Every file name the run directory and the results layout spell (folders are plain words, left out)."""
+    from stanley.plumbing import rundir
+
+    run, layout = RunDir("r"), Layout(Path("x"))
+    paths = [run.config, *(run.table(kind) for kind in rundir.RUN_TABLES), run.samples, run.energies, run.model,
+             run.provenance, run.lock, run.inpainting_arrays, run.inpainting_table, layout.tables.study_spec,
+             layout.diagnostics_verdicts, layout.uniformity_verdicts, layout.report,
+             layout.tuning_dir("d").pilots, layout.tuning_dir("d").choice]
+    names = {path.name for path in paths}
+    assert all("." in name for name in names) and len(names) == len(paths)  # each a distinct file name
+    return names | {rundir.checkpoint_name(0).split("0")[0]}  # the checkpoints' prefix
+
+
+def spelt_names(source: str, names: set) -> list:
+    """``line: literal`` for each string literal of ``source`` (f-string parts included, docstrings and
+    other bare string statements left out: they document) that spells one of ``names`` as a whole word."""
+    import ast
+    import re
+
+    tree = ast.parse(source)
+    prose = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    whole = [re.escape(name) + ("" if name.endswith("_") else r"(?!\w|\.\w)") for name in sorted(names)]  # a prefix: any tail
+    pattern = re.compile(r"(?<![\w.])(" + "|".join(whole) + ")")
+    return [f"{node.lineno}: {node.value!r}" for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose
+            and pattern.search(node.value)]
+
+
+def test_the_scan_finds_a_planted_file_name():
+    names = {"metrics.csv", "ckpt_"}
+    source = ('"""Writes metrics.csv."""\n'
+              'x = out / "metrics.csv"\n'
+              'y = f"{out}/ckpt_{i}.pt"\n'
+              'z = "metrics.csv.j2", "my_metrics.csv", "ckpt_0001.pt"\n'
+              '"metrics.csv: an attribute docstring"\n')
+    assert spelt_names(source, names) == ["2: 'metrics.csv'", "3: '/ckpt_'", "4: 'ckpt_0001.pt'"]
+
+
+def test_only_the_run_directory_spells_run_file_names():
+    """Renaming a run's file is one edit in stanley/plumbing/rundir.py: no other module of the
+    library joins a path from a literal name."""
+    names = owned_names()
+    assert {"metrics.csv", "config.yaml", "model.pt", "samples.npz", ".stanley.lock", "ckpt_"} <= names
+    hits = [f"{path.relative_to(ROOT)}:{hit}" for path in sorted((ROOT / "stanley").rglob("*.py"))
+            if path.name != "rundir.py" for hit in spelt_names(path.read_text(), names)]
+    assert not hits, "run-file names spelt outside stanley/plumbing/rundir.py:\n" + "\n".join(hits)

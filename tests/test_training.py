@@ -13,7 +13,7 @@ import torch
 
 from conftest import BIN, assert_same_run, small_run, stanley, tables_without_wall_time
 from stanley.experiment import config
-from stanley.learning import training
+from stanley.learning import record, training
 
 
 @pytest.mark.parametrize("sampler", ["stanley", "langevin"])
@@ -147,7 +147,7 @@ def test_full_disk_during_outputs_leaves_no_torn_file(tmp_path, monkeypatch):
     def full(path, frame):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    monkeypatch.setattr(training, "write_csv", full)
+    monkeypatch.setattr(record, "write_csv", full)
     with pytest.raises(OSError):
         training.train(run, tmp_path, progress=False)
     assert (tmp_path / "eval.csv").read_bytes() == before  # the old complete file, untouched
@@ -165,17 +165,16 @@ def test_movement_is_the_mean_distance_of_the_sampling_call(tmp_path, sampler):
     run = config.complete_run(config.deep_merge(small_run(sampler, iterations=1, mcmc_steps=20),
                                                 {"evaluation": {"temperature": 1e-4}}))
     trainer = training.Trainer(run, tmp_path, progress=False)
-    net, state = copy.deepcopy(trainer.net), trainer.chain_generator.get_state()
+    net, state = copy.deepcopy(trainer.learner.net), trainer.learner.chain_generator.get_state()
     values = trainer.step()
     replay = torch.Generator().set_state(state)
-    z0 = trainer.chains.draw(replay)
+    z0 = trainer.learner.chains.draw(replay)
     kernel = samplers.get(sampler, net, **run["sampler"]["options"])
     final, _ = samplers.sample(kernel, z0, run["training"]["mcmc_steps"], replay)
     expected = (final.z - z0).abs().mean()
     assert float(expected) > 0
     torch.testing.assert_close(values["movement"], expected)
-    trainer.record_metrics(values, 1)
-    assert trainer.metrics[-1]["movement"] == pytest.approx(float(expected))
+    assert record.metrics_row(values, 1, 0.0)["movement"] == pytest.approx(float(expected))
 
 
 def test_eval_records_the_sliced_w2_noise_floor(tmp_path):

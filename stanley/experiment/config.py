@@ -48,6 +48,7 @@ RUN_DEFAULTS: Dict[str, Any] = {
     "improved_cd": dict(options.IMPROVED_CD),
     "evaluation": {
         "every": 2000,
+        "snapshot_every": None,
         "temperature": None,
         "grid_size": 200,
         "n_samples": 2000,
@@ -66,7 +67,8 @@ RUN_DEFAULTS: Dict[str, Any] = {
 sampler, target or model that receives them checks them. ``data.root``, ``image_size`` and
 ``limit`` concern image data sets only (``data.verify: false`` skips their md5 check: see
 :mod:`stanley.images.data`); ``evaluation`` grids concern toy targets only.
-``fid.every = 0`` turns FID off; ``fid.proxy`` uses the stand-in feature extractor (tests, CI):
+``evaluation.snapshot_every`` spaces the sample snapshots of Figures 1-3 (null: one with each
+evaluation); ``fid.every`` moves FID rows only (:mod:`stanley.learning.schedule`). ``fid.every = 0`` turns FID off; ``fid.proxy`` uses the stand-in feature extractor (tests, CI):
 its numbers are labelled "proxy" everywhere. ``training.scheme: improved_cd`` trains with Du et
 al.'s Improved Contrastive Divergence, configured by the ``improved_cd`` block (ignored otherwise;
 see :mod:`stanley.learning.improved_cd`)."""
@@ -184,6 +186,7 @@ CHECKS: Dict[str, Callable[[str, Any], None]] = {
     "improved_cd.multiscale": _boolean,
     "improved_cd.ema": _number(0, 1),
     "evaluation.every": _number(1, integer=True),
+    "evaluation.snapshot_every": _number(1, integer=True, nullable=True),
     "evaluation.temperature": _number(0, strict_low=True, nullable=True),
     "evaluation.grid_size": _number(8, integer=True),
     "evaluation.n_samples": _number(10, integer=True),

@@ -95,7 +95,7 @@ def masked_mse(completions: torch.Tensor, originals: torch.Tensor, mask: torch.T
 
 
 def load_model(run_dir: Path, run: Dict[str, Any], shape: Tuple[int, ...], device: torch.device) -> torch.nn.Module:
-    from ..learning.training import build_model
+    from ..learning.step import build_model
 
     weights = RunDir(run_dir).model
     if not weights.is_file():

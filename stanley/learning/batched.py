@@ -4,8 +4,8 @@ A toy iteration is 100 chains x K small matrix products: on a CPU each op costs 
 dispatch than in arithmetic. A batch puts the chains of R runs in one tensor and their
 networks in stacks (:class:`stanley.learning.models.ToyNetStack`), so a sampler step is one sequence
 of ops for all R. Everything else stays each run's own: its :class:`stanley.learning.training.Trainer`
-(seed, data and chain generators, optimiser, checkpoints, evaluation, output directory), and
-its random draws, which :class:`RunStreams` takes from the run's own generator in the solo
+(its learning step's seed, generators and optimiser; its schedule, evaluation, checkpoints
+and output directory), and its random draws, which :class:`RunStreams` takes from the run's own generator in the solo
 order. So a batched run writes the tables its solo run writes (to float rounding: the
 batched products may round differently), and a killed batch resumes each run from its own
 checkpoints.
@@ -83,7 +83,7 @@ class Group:
         """The stacked network and kernel of the runs still running (cached per membership)."""
         key = tuple(id(t) for t in members)
         if key not in self.stacks:
-            stack = ToyNetStack([t.net for t in members])
+            stack = ToyNetStack([t.learner.net for t in members])
             sampler = members[0].run["sampler"]
             self.stacks[key] = (stack, samplers.get(sampler["name"], stack, **sampler["options"]))
         return self.stacks[key]
@@ -96,13 +96,13 @@ class Group:
             return []
         stack, kernel = self.kernel_for(members)
         stack.refresh()
-        starts = [t.starts() for t in members]
+        starts = [t.learner.starts() for t in members]
         z0 = torch.cat([z for _, z in starts])
-        streams = RunStreams([t.chain_generator for t in members])
+        streams = RunStreams([t.learner.chain_generator for t in members])
         final, info = samplers.sample(kernel, z0, members[0].run["training"]["mcmc_steps"], streams,
                                       groups=len(members))
         ends = final.z.unflatten(0, (len(members), -1))
-        return [(trainer, trainer.learn(x, z, ends[r], {key: value[:, r] for key, value in info.items()}))
+        return [(trainer, trainer.learner.learn(x, z, ends[r], {key: value[:, r] for key, value in info.items()}))
                 for r, (trainer, (x, z)) in enumerate(zip(members, starts))]
 
     def step(self) -> None:

@@ -19,8 +19,8 @@ from typing import Any, Dict, Optional
 import torch
 
 from .io import remove_stale_temps, write_atomic
+from .rundir import CHECKPOINT_GLOB, checkpoint_name
 
-PATTERN = "ckpt_*.pt"
 MAGIC = b"STANLEY-CHECKPOINT sha256="  # then 64 hex digits, a newline, and torch.save's bytes
 _HEADER = len(MAGIC) + 64 + 1
 
@@ -95,12 +95,12 @@ class Checkpoints:
         self.log = log or (lambda message: print(message, file=sys.stderr))
 
     def path(self, iteration: int) -> Path:
-        return self.directory / f"ckpt_{iteration:09d}.pt"
+        return self.directory / checkpoint_name(iteration)
 
     def save(self, iteration: int, payload: Dict[str, Any]) -> Path:
         blob = encode({**payload, "iteration": iteration, "config_hash": self.config_hash})
         path = write_atomic(self.path(iteration), lambda tmp: tmp.write_bytes(blob))
-        for old in sorted(self.directory.glob(PATTERN))[: -self.keep]:
+        for old in sorted(self.directory.glob(CHECKPOINT_GLOB))[: -self.keep]:
             old.unlink(missing_ok=True)
         return path
 
@@ -108,7 +108,7 @@ class Checkpoints:
         """The newest checkpoint that loads and matches this config, or ``None``."""
         if self.directory.is_dir():
             remove_stale_temps(self.directory)  # writes that were killed before their rename
-        for path in sorted(self.directory.glob(PATTERN), reverse=True):
+        for path in sorted(self.directory.glob(CHECKPOINT_GLOB), reverse=True):
             try:
                 payload = decode(path.read_bytes())
                 problem = None

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List
 
+import json
+
 import yaml
 
 from ..experiment.config import complete_run, load_yaml
@@ -21,6 +23,15 @@ from ..errors import ConfigError
 RUN_TABLES = ("metrics", "eval", "fid")
 """A run's CSV tables, and the kinds gathered across runs (a kind no run has is skipped)."""
 STUDY_SPEC = "study.yaml"
+PILOTS_TABLE = "pilots.csv"
+CHECKPOINT_GLOB = "ckpt_*.pt"
+"""Every checkpoint under :attr:`RunDir.checkpoints` (:mod:`stanley.plumbing.checkpoints` reads and writes them)."""
+
+
+def checkpoint_name(iteration: int) -> str:
+    """Zero-padded, so the names sort by iteration."""
+    return f"ckpt_{iteration:09d}.pt"
+
 INPAINTING_TABLE = "inpainting.csv"
 
 
@@ -96,6 +107,16 @@ class RunDir:
         """One row per inpainted test image."""
         return self.path / INPAINTING_TABLE
 
+    def load_provenance(self) -> Dict[str, Any]:
+        """What :func:`stanley.plumbing.provenance.collect` wrote: status, times, versions."""
+        try:
+            record = json.loads(self.provenance.read_text())
+        except (OSError, ValueError) as error:
+            raise ConfigError(f"cannot read {self.provenance}: {error} (rerun its training job)") from None
+        if not isinstance(record, dict):
+            raise ConfigError(f"{self.provenance} is not a mapping (rerun its training job)")
+        return record
+
     def load_config(self) -> Dict[str, Any]:
         """The run config, completed with the defaults and checked: one shape for every block."""
         if not self.config.is_file():
@@ -133,6 +154,26 @@ class Tables:
         if not isinstance(spec, dict):
             raise ConfigError(f"the study spec {self.study_spec} is not a mapping")
         return spec
+
+
+@dataclass(frozen=True)
+class TuningDir:
+    """One data set's tuning stage (``stanley tune``): its pilots' table and the choice its runs train with."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
+    @property
+    def pilots(self) -> Path:
+        """One row per pilot: its grid point, score and what its chains did."""
+        return self.path / PILOTS_TABLE
+
+    @property
+    def choice(self) -> Path:
+        """Each sampler's chosen multipliers (:func:`stanley.experiment.tuning.load_choice`)."""
+        return self.path / "choice.yaml"
 
 
 @dataclass(frozen=True)
@@ -192,11 +233,14 @@ class Layout:
 
     @property
     def tuning(self) -> Path:
-        """The tuning stage: ``<dataset>/<sampler>/<point>/`` pilots, ``<dataset>/pilots.csv`` and ``choice.yaml``."""
+        """The tuning stage: ``<dataset>/<sampler>/<point>/`` pilot runs and each data set's :class:`TuningDir`."""
         return self.root / "tuning"
 
+    def tuning_dir(self, dataset: str) -> TuningDir:
+        return TuningDir(self.tuning / dataset)
+
     def tuning_tables(self) -> List[Path]:
-        return sorted(self.tuning.glob("*/pilots.csv"))
+        return sorted(self.tuning.glob(f"*/{PILOTS_TABLE}"))
 
     @property
     def report(self) -> Path:
