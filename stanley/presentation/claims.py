@@ -48,6 +48,8 @@ import yaml
 from scipy import stats
 
 from ..experiment import readings
+from ..experiment.options import PAPER
+from .formatting import number
 from ..plumbing.rundir import Layout
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
@@ -184,10 +186,6 @@ def _checkpoints(table: pd.DataFrame, span: Tuple[int, int]) -> str:
     return f"the {len(its)} checkpoints {its[0]:,}-{its[-1]:,}" if its else f"no checkpoint in {span[0]:,}-{span[1]:,}"
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
-
-
 def claim_parts(claim: Dict[str, Any], table: pd.DataFrame, reading: str) -> Dict[str, Any]:
     """One reading's parts of a comparison claim: per-part p-values, texts and seeds."""
     span = window(table["iteration"], claim.get("window"))
@@ -199,15 +197,15 @@ def claim_parts(claim: Dict[str, Any], table: pd.DataFrame, reading: str) -> Dic
         pf, pa = better_p(d)
         mean, low, high, n = interval(d)
         p_for.append(float(pf)); p_against.append(float(pa)); seeds.append(n)
-        texts.append(f"{baseline} - {reading} = {_fmt(mean)} [{_fmt(low)}, {_fmt(high)}]")
+        texts.append(f"{baseline} - {reading} = {number(mean)} [{number(low)}, {number(high)}]")
     if claim.get("similar_to"):
         other, tolerance = claim["similar_to"], claim["tolerance"]
         r = ((wide[reading] - wide[other]) / wide[other]).dropna().to_numpy()
         pf, pa = similar_p(r, tolerance)
         mean, low, high, n = interval(r)
         p_for.append(float(pf)); p_against.append(float(pa)); seeds.append(n)
-        texts.append(f"({reading} - {other}) / {other} = {_fmt(mean)} [{_fmt(low)}, {_fmt(high)}] "
-                     f"against +-{tolerance:g}")
+        texts.append(f"({reading} - {other}) / {other} = {number(mean)} [{number(low)}, {number(high)}] "
+                     f"against \u00b1{tolerance:g}")
     p, direction = claim_p(np.array(p_for), np.array(p_against))
     statistic = f"{where}, per seed: " + "; ".join(texts)
     reached = _in(table, span).groupby(["sampler", "seed"])["iteration"].nunique()
@@ -219,7 +217,7 @@ def claim_parts(claim: Dict[str, Any], table: pd.DataFrame, reading: str) -> Dic
         other = aggregates(table, claim["metric"], shown)
         mean, low, high, _ = interval((other[claim["baselines"][0]] - other[reading]).dropna().to_numpy())
         statistic += (f" (described, not judged: {name}, {_checkpoints(table, shown)}: "
-                      f"{claim['baselines'][0]} - {reading} = {_fmt(mean)} [{_fmt(low)}, {_fmt(high)}])")
+                      f"{claim['baselines'][0]} - {reading} = {number(mean)} [{number(low)}, {number(high)}])")
     return {"p_value": float(p), "direction": int(direction), "statistic": statistic, "n": min(seeds)}
 
 
@@ -354,7 +352,7 @@ def diagnostics_claim(claim: Dict[str, Any], verdicts: pd.DataFrame, kernel: str
     missing = sorted(set(targets) - set(values.index))
     verdict = (CONTRADICTED if False in ok else
                SUPPORTED if all(o is True for o in ok) and not missing else INCONCLUSIVE)
-    shown = ", ".join(f"{t}: {v if isinstance(v, str) else _fmt(float(v))}" for t, v in values.items())
+    shown = ", ".join(f"{t}: {v if isinstance(v, str) else number(float(v))}" for t, v in values.items())
     return {"verdict": verdict, "statistic": shown + (f"; not measured: {', '.join(missing)}" if missing else ""),
             "n": len(rows)}
 
@@ -372,8 +370,9 @@ def diverged_runs(provenance: Optional[pd.DataFrame], dataset: str) -> List[Tupl
     return list(zip(bad["sampler"], bad["seed"]))
 
 
-def learning_notes(results: str | Path) -> List[str]:
-    """One line per image data set where no sampler learned (the report says it, not a ranking)."""
+def learning_notes(results: str | Path) -> List[Dict[str, str]]:
+    """Each image data set where no sampler learned, with how that was judged (the report says
+    it, not a ranking): ``[{"dataset", "how"}]``."""
     results = Path(results)
     tables = Layout(results).tables
     fid, provenance = _read(tables.table("fid")), _read(tables.table("provenance"))
@@ -383,16 +382,14 @@ def learning_notes(results: str | Path) -> List[str]:
     for dataset, part in fid.groupby("dataset", sort=False):
         ok, how = learned(part, "fid", diverged=diverged_runs(provenance, dataset))
         if not ok:
-            notes.append(f"no sampler learned on {dataset}: not ranked ({how})")
+            notes.append({"dataset": dataset, "how": how})
     return notes
 
 
 def entries(table: pd.DataFrame) -> pd.DataFrame:
     """Rows keyed by matrix entry: where one sampler name holds runs of several variants (STANLEY
-    switches, see :func:`stanley.experiment.ablation.variant_of`), each non-paper variant becomes its own
+    switches, see :func:`stanley.experiment.options.variant_of`), each non-paper variant becomes its own
     entry ``sampler[variant]``, so that no average ever mixes two readings."""
-    from ..experiment.ablation import PAPER
-
     if "variant" not in table or not table.duplicated(["sampler", "seed", "iteration"]).any():
         return table
     other = table["variant"].fillna(PAPER) != PAPER
