@@ -381,7 +381,7 @@ def test_no_learning_is_not_a_test(tmp_path):
     assert result["verdict"] == claims.NOT_A_TEST and "no sampler learned on flowers102: not ranked" in result["statistic"]
     (tmp_path / "tables").mkdir(exist_ok=True)
     flat.to_csv(tmp_path / "tables/fid.csv", index=False)
-    (note,) = claims.learning_notes(tmp_path)
+    (note,) = claims.learning_notes(flat, None)
     assert note["dataset"] == "flowers102" and note["how"].startswith("the best sampler")
 
 
@@ -452,7 +452,7 @@ def test_theorem_claims_read_the_diagnostics_per_kernel(tmp_path):
 
 def test_per_checkpoint_differences_are_described(tmp_path):
     ledger(tmp_path, fid=flowers(-10))
-    table = claims.checkpoint_table(tmp_path)
+    table = claims.checkpoint_table(claims.read_tables(tmp_path))
     assert set(table["baseline"]) == {"langevin", "mala", "hmc", "gd"}
     # flowers(-10): 10 ahead, minus the seed mean of the spread (0.1 / 3) at 5k and 15k
     expected = {5000: 10 - 0.1 / 3, 10000: 10.0, 15000: 10 - 0.1 / 3, 20000: 10.0}

@@ -370,12 +370,9 @@ def diverged_runs(provenance: Optional[pd.DataFrame], dataset: str) -> List[Tupl
     return list(zip(bad["sampler"], bad["seed"]))
 
 
-def learning_notes(results: str | Path) -> List[Dict[str, str]]:
-    """Each image data set where no sampler learned, with how that was judged (the report says
-    it, not a ranking): ``[{"dataset", "how"}]``."""
-    results = Path(results)
-    tables = Layout(results).tables
-    fid, provenance = _read(tables.table("fid")), _read(tables.table("provenance"))
+def learning_notes(fid: Optional[pd.DataFrame], provenance: Optional[pd.DataFrame]) -> List[Dict[str, str]]:
+    """Each image data set of the gathered FID table where no sampler learned, with how that was
+    judged (the report says it, not a ranking): ``[{"dataset", "how"}]``."""
     if fid is None:
         return []
     notes = []
@@ -411,15 +408,16 @@ def _comparison(claim: Dict[str, Any], tables: Dict[str, Optional[pd.DataFrame]]
                       f"found {', '.join(sorted(present)) or 'none'}")
 
 
-def _tables(results: Path) -> Dict[str, Optional[pd.DataFrame]]:
+def read_tables(results: str | Path) -> Dict[str, Optional[pd.DataFrame]]:
+    """The gathered tables the ledger reads, and the diagnostics' verdicts (None where missing)."""
     layout = Layout(results)
     tables = {name: _read(layout.tables.table(name)) for name in ("eval", "fid", "metrics", "provenance")}
     return {**tables, "diagnostics": _read(layout.diagnostics_verdicts)}
 
 
-def checkpoint_table(results: str | Path, readings: Optional[Sequence[str]] = None) -> pd.DataFrame:
-    """Every comparison claim's per-checkpoint differences (the report's descriptive table)."""
-    tables = _tables(Path(results))
+def checkpoint_table(tables: Dict[str, Optional[pd.DataFrame]], readings: Optional[Sequence[str]] = None) -> pd.DataFrame:
+    """Every comparison claim's per-checkpoint differences (the report's descriptive table), from
+    the gathered tables by kind (:func:`read_tables`)."""
     parts = [checkpoint_differences(claim, table, reading)
              for claim in load_claims() if claim["test"] == "comparison"
              for table, found, _ in [_comparison(claim, tables, readings)] for reading in found]
@@ -429,7 +427,7 @@ def checkpoint_table(results: str | Path, readings: Optional[Sequence[str]] = No
 def evaluate(results: str | Path, scale: str = "paper", readings: Optional[Sequence[str]] = None,
              alpha: float = ALPHA) -> pd.DataFrame:
     """The ledger: one row per claim and STANLEY reading (per kernel for the theorem's claims)."""
-    tables = _tables(Path(results))
+    tables = read_tables(results)
     rows = []
     for claim in load_claims():
         head = {key: claim[key] for key in ("id", "location", "quote", "operational")}

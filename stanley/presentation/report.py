@@ -27,11 +27,8 @@ from .packaged import BEYOND_PAPER, PAPER_FID_CURVES, TEMPLATES
 from ..plumbing.rundir import Layout, Tables
 from ..plumbing.provenance import git_commit, now
 
-SCALES = {
-    "paper": "the paper's setting",
-    "smoke": "smoke scale: a few hundred iterations on a CPU, for checking the pipeline; "
-             "its numbers say nothing about the paper's claims",
-}
+SCALES = ("paper", "smoke")
+"""The scales a report can be labelled with; the template says what each means."""
 FIGURES = ("fig1", "fig1_density", "toy_metrics", "training", "ablation")
 IMAGE_FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6")
 DIAGNOSTICS_FIGURES = ("drift", "rate", "uniformity")
@@ -43,7 +40,6 @@ def inputs(results: str | Path) -> Dict[str, Any]:
     layout = Layout(results)
     tables = layout.tables
     return {
-        "results": Path(results),  # the claims ledger's per-checkpoint table reads the tables itself
         "tables": {kind: tables.table(kind) for kind in ("eval", "metrics", "fid", "provenance", "claims")},
         "ablation": layout.ablation_tables.table("eval"),
         "figures": {name: layout.figure(name) for name in (*FIGURES, *IMAGE_FIGURES)},
@@ -308,10 +304,10 @@ def chains_context(metrics: Optional[pd.DataFrame], evals: Optional[pd.DataFrame
                          for n in readings.NAMES]}
 
 
-def claims_context(ledger: pd.DataFrame, results: Path) -> Dict[str, Any]:
+def claims_context(ledger: pd.DataFrame, tables: Dict[str, Optional[pd.DataFrame]]) -> Dict[str, Any]:
     """The ledger's rows, and the per-checkpoint differences in each row's metric's units."""
     ledger = ledger.assign(reading=ledger["reading"].map(display))
-    described = checkpoint_table(results)
+    described = checkpoint_table(tables)
     if len(described):
         metrics = list(described["metric"])
         for column in ("sampler", "baseline", "reading", "metric"):
@@ -339,9 +335,9 @@ def context(inp: Dict[str, Any], scale: str) -> Dict[str, Any]:
     toy = tables["eval"][tables["eval"]["dataset"] == "rings"] if tables["eval"] is not None else None
     jobs, ledger, ablation = tables["provenance"], tables["claims"], _csv(inp["ablation"])
     curves = _csv(inp["paper_curves"])
-    claimed = claims_context(ledger, inp["results"]) if ledger is not None else None
+    claimed = claims_context(ledger, tables) if ledger is not None else None
     return {
-        "generated": now(), "git_commit": git_commit(), "scale": scale, "scale_note": SCALES.get(scale, scale),
+        "generated": now(), "git_commit": git_commit(), "scale": scale,
         "figures": {name: figure(inp["figures"][name]) for name in FIGURES},
         "downloads": {**{name: table_link(inp["tables"][name]) for name in ("eval", "metrics", "provenance", "claims")},
                       "ablation": table_link(inp["ablation"])},
@@ -354,7 +350,7 @@ def context(inp: Dict[str, Any], scale: str) -> Dict[str, Any]:
         "claim_checkpoints": claimed["checkpoints"] if claimed else None,
         "ablation": ablation_context(ablation) if ablation is not None else None,
         "paper_notes": summaries.paper_log_checks(curves) if curves is not None else [],
-        "learning_notes": learning_notes(inp["results"]),
+        "learning_notes": learning_notes(tables["fid"], tables["provenance"]),
         "images": images_context(inp),
         "studies": studies_context(inp),
         "tuning": tuning_context(inp),
