@@ -49,6 +49,7 @@ from scipy import stats
 
 from ..experiment import readings
 from ..experiment.options import PAPER
+from . import tables as gathered
 from .formatting import number
 from ..plumbing.rundir import Layout
 
@@ -411,8 +412,7 @@ def _comparison(claim: Dict[str, Any], tables: Dict[str, Optional[pd.DataFrame]]
 def read_tables(results: str | Path) -> Dict[str, Optional[pd.DataFrame]]:
     """The gathered tables the ledger reads, and the diagnostics' verdicts (None where missing)."""
     layout = Layout(results)
-    tables = {name: _read(layout.tables.table(name)) for name in ("eval", "fid", "metrics", "provenance")}
-    return {**tables, "diagnostics": _read(layout.diagnostics_verdicts)}
+    return {**gathered.read(layout.tables.path), "diagnostics": _read(layout.diagnostics_verdicts)}
 
 
 def checkpoint_table(tables: Dict[str, Optional[pd.DataFrame]], readings: Optional[Sequence[str]] = None) -> pd.DataFrame:

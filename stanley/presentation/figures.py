@@ -266,8 +266,8 @@ def inpainting_figure(inputs: Sequence[str], out: str | Path, shown: int = 8) ->
 def ablation(inputs: Sequence[str], out: str | Path) -> Path:
     """The ambiguity ablation: final toy metrics of each reading of STANLEY, one point per seed."""
     table = pd.read_csv(inputs[0])
-    final = table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
-    order = ["paper"] + sorted(v for v in final["variant"].unique() if v != "paper")
+    final = summaries.last_rows(table, ["variant", "seed"])
+    order = list(summaries.ablation(table)[0]["variant"])  # the paper's reading first, as in the report's table
     metrics = [(m, display(m)) for m in ("kl", "tv", "sliced_w2")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(order) + 1.6), sharey=True)
     for ax, (column, title) in zip(axes, metrics):

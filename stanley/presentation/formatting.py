@@ -128,7 +128,7 @@ def change(delta: Any, reference: Any, quantity: str = "value") -> str:
     return _fixed(float(delta), decimals, sign=True)
 
 
-def over_seeds(mean: Any, sd: Any, n: int, quantity: str = "value") -> str:
+def mean_sd_n(mean: Any, sd: Any, n: int, quantity: str = "value") -> str:
     """'mean ± sd (n=k)' from a mean, sd and count over seeds; a ``Blank`` when no seed has a value."""
     if not n:
         return Blank("no run measured it")
@@ -138,7 +138,7 @@ def over_seeds(mean: Any, sd: Any, n: int, quantity: str = "value") -> str:
 def mean_sd_of(values: pd.Series, quantity: str = "value") -> str:
     """'mean ± sd (n=k)' over the non-missing ``values`` (seeds); a ``Blank`` when none."""
     values = values.dropna()
-    return over_seeds(values.mean(), values.std(ddof=1), len(values), quantity)
+    return mean_sd_n(values.mean(), values.std(ddof=1), len(values), quantity)
 
 
 def quantity_of(column: str) -> str:

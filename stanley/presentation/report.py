@@ -21,7 +21,7 @@ from . import summaries, theorem
 from .claims import checkpoint_table, learning_notes
 from .embed import figure, table_link
 from ..experiment.names import AXES, display, sampler_order
-from .formatting import Blank, change, html_table, missing, number, over_seeds, plus_minus, quantity_of
+from .formatting import Blank, change, html_table, mean_sd_n, missing, number, plus_minus, quantity_of
 from ..plumbing.io import write_text
 from .packaged import BEYOND_PAPER, PAPER_FID_CURVES, TEMPLATES
 from ..plumbing.rundir import Layout, Tables
@@ -66,7 +66,7 @@ def _formats(frame: pd.DataFrame, formats: Optional[Dict[str, str]] = None,
 
 def seeds_text(stats: pd.DataFrame, column: str, quantity: str) -> List[str]:
     """'mean ± sd (n=k)' for each row of a :func:`summaries.over_seeds` frame."""
-    return [over_seeds(m, s, n, quantity) for m, s, n in
+    return [mean_sd_n(m, s, n, quantity) for m, s, n in
             zip(stats[f"{column}_mean"], stats[f"{column}_sd"], stats[f"{column}_n"])]
 
 
@@ -76,6 +76,8 @@ def mean_sd(frame: pd.DataFrame, columns: List[str], names: Optional[Dict[str, s
 
 
 def per_sampler_table(stats: pd.DataFrame, columns: List[str], names: Optional[Dict[str, str]] = None) -> pd.DataFrame:
+    """A :func:`summaries.per_sampler` frame as shown: display names, 'mean ± sd (n)' cells, each
+    column under its name in ``names`` (else its own)."""
     shown = pd.DataFrame({"sampler": stats["sampler"].map(display)})
     for column in columns:
         shown[(names or {}).get(column, column)] = seeds_text(stats, column, quantity_of(column))
@@ -103,7 +105,7 @@ def fid_table(summary: pd.DataFrame) -> pd.DataFrame:
         logged = not missing(r.paper_fid)
         rows.append({
             "data set": display(r.dataset), "sampler": display(r.sampler),
-            "final FID, this suite (mean ± sd over seeds)": over_seeds(r.fid_mean, r.fid_sd, r.fid_n, "fid") if run else "not run",
+            "final FID, this suite (mean ± sd over seeds)": mean_sd_n(r.fid_mean, r.fid_sd, r.fid_n, "fid") if run else "not run",
             "protocol": r.protocol if run else Blank("not run"),
             "at iteration": int(r.iteration) if run else Blank("not run"),
             "runs diverged": int(r.diverged) if run else Blank("not run"),
