@@ -302,8 +302,7 @@ def chains_context(metrics: Optional[pd.DataFrame], evals: Optional[pd.DataFrame
     floors = summaries.floors(evals).to_dict("records") if evals is not None else []
     return {"datasets": sections, "floors": floors,
             "readings": [{"name": n, "label": readings.LABELS[n], "source": readings.SOURCES[n],
-                          "pinned": ", ".join(f"{k}: {v}" for k, v in readings.PINNED[n].items()) or "none (the switches' defaults)"}
-                         for n in readings.NAMES]}
+                          "pinned": readings.PINNED[n]} for n in readings.NAMES]}
 
 
 def claims_context(ledger: pd.DataFrame, tables: Dict[str, Optional[pd.DataFrame]]) -> Dict[str, Any]:
