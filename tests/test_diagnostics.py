@@ -12,7 +12,6 @@ import torch
 import yaml
 
 from stanley.learning import models
-from stanley.presentation import packaged
 from stanley.sampling import samplers, targets
 from stanley.plumbing.checkpoints import save_tensors
 from stanley.diagnostics import ess as E

@@ -301,7 +301,7 @@ def chains_context(metrics: Optional[pd.DataFrame], evals: Optional[pd.DataFrame
                 for dataset, iteration, stats in summaries.chains(metrics)]
     floors = summaries.floors(evals).to_dict("records") if evals is not None else []
     return {"datasets": sections, "floors": floors,
-            "readings": [{"name": n, "label": readings.LABELS[n], "source": readings.SOURCES[n],
+            "readings": [{"name": n, "label": display(n), "source": readings.SOURCES[n],
                           "pinned": readings.PINNED[n]} for n in readings.NAMES]}
 
 
