@@ -109,7 +109,8 @@ def test_no_import_cycles_between_layers():
     assert cycles(planted) == [["stanley.a", "stanley.b"]]  # the check can fail
 
 
-@pytest.mark.parametrize("module", ["stanley.experiment.config", "stanley.experiment.options", "stanley.errors", "stanley.plumbing.io"])
+@pytest.mark.parametrize("module", ["stanley.experiment.config", "stanley.experiment.options", "stanley.experiment.names",
+                                    "stanley.errors", "stanley.plumbing.io"])
 def test_planning_modules_do_not_import_torch(module):
     """Every ``snakemake -n`` loads the config module; torch costs seconds on a loaded machine."""
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')[:3])"
@@ -119,7 +120,8 @@ def test_planning_modules_do_not_import_torch(module):
 
 def test_presentation_modules_do_not_import_torch():
     """Table, claims, figure and report jobs read files only; torch would cost each job seconds."""
-    code = ("import sys, stanley.presentation.tables, stanley.presentation.claims, stanley.presentation.report, stanley.experiment.studies; "
+    code = ("import sys, stanley.presentation.tables, stanley.presentation.claims, stanley.presentation.report, "
+            "stanley.presentation.summaries, stanley.experiment.studies; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch')[:3])")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert result.stdout.strip() == "[]", result.stdout
