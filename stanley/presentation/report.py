@@ -57,6 +57,11 @@ def _csv(path: Path) -> Optional[pd.DataFrame]:
     return pd.read_csv(path) if path.is_file() else None
 
 
+def _named(frame: pd.DataFrame) -> List[Dict[str, Any]]:
+    """Rows as records, their data sets and samplers in display names."""
+    return frame.assign(**{c: frame[c].map(display) for c in ("dataset", "sampler") if c in frame}).to_dict("records")
+
+
 def _formats(frame: pd.DataFrame, formats: Optional[Dict[str, str]] = None,
              classes: Optional[Dict[str, str]] = None) -> pd.DataFrame:
     """``frame`` with the number formats and CSS classes the ``table`` filter uses."""
@@ -258,14 +263,13 @@ def studies_context(inp: Dict[str, Any]) -> List[Dict[str, Any]]:
                  else printed.iloc[0:0])
         jobs = frames["provenance"]
         iterations = sorted(jobs["config.training.iterations"].unique()) if "config.training.iterations" in jobs else []
-        unfinished = summaries.unfinished(jobs, ["variant", "sampler", "seed"])
         entries.append({
             "name": spec["name"], "title": spec["title"], "dataset": spec["dataset"], "order": spec.get("order", 0),
             "figure": figure(figure_file), "table": study_table(summary, paper, spec),
             "proxy": bool((summary["protocol"] == "proxy").any()), "iterations": ", ".join(f"{int(i):,}" for i in iterations),
             "source": paper["source"].iloc[0] if len(paper) else "",
             "download": table_link(Tables(folder).table("metrics")),
-            "unfinished": unfinished.assign(sampler=unfinished["sampler"].map(display)).to_dict("records"),
+            "unfinished": _named(summaries.unfinished(jobs, ["variant", "sampler", "seed"])),
         })
     return sorted(entries, key=lambda e: (e["order"], e["name"]))
 
@@ -344,9 +348,7 @@ def context(inp: Dict[str, Any], scale: str) -> Dict[str, Any]:
                       "ablation": table_link(inp["ablation"])},
         "toy": toy_context(toy) if toy is not None and len(toy) else None,
         "provenance": provenance(jobs) if jobs is not None else None,
-        "unfinished": summaries.unfinished(jobs).assign(
-            dataset=lambda f: f["dataset"].map(display), sampler=lambda f: f["sampler"].map(display)).to_dict("records")
-        if jobs is not None else [],
+        "unfinished": _named(summaries.unfinished(jobs)) if jobs is not None else [],
         "claims": claimed["rows"] if claimed else None,
         "claim_checkpoints": claimed["checkpoints"] if claimed else None,
         "ablation": ablation_context(ablation) if ablation is not None else None,
