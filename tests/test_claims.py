@@ -365,7 +365,7 @@ def test_celeba_needs_similarity_to_hmc(tmp_path):
             "stanley": [list(np.array([140, 110, 90, 80]) + rng.normal(0, 0.5, 4)) for _ in range(3)]})
     assert row(ledger(tmp_path, fid=celeba(0)), "celeba-baselines")["verdict"] == claims.SUPPORTED
     far = row(ledger(tmp_path, fid=celeba(-40)), "celeba-baselines")
-    assert far["verdict"] == claims.CONTRADICTED and "against +-0.1" in far["statistic"]
+    assert far["verdict"] == claims.CONTRADICTED and "against \u00b10.1" in far["statistic"]
 
 
 def test_proxy_fid_is_labelled(tmp_path):
@@ -381,7 +381,8 @@ def test_no_learning_is_not_a_test(tmp_path):
     assert result["verdict"] == claims.NOT_A_TEST and "no sampler learned on flowers102: not ranked" in result["statistic"]
     (tmp_path / "tables").mkdir(exist_ok=True)
     flat.to_csv(tmp_path / "tables/fid.csv", index=False)
-    assert claims.learning_notes(tmp_path)[0].startswith("no sampler learned on flowers102: not ranked")
+    (note,) = claims.learning_notes(flat, None)
+    assert note["dataset"] == "flowers102" and note["how"].startswith("the best sampler")
 
 
 def metrics_table(dataset, levels, gamma=None, iterations=range(1000, 21000, 1000), seeds=3):
@@ -451,7 +452,7 @@ def test_theorem_claims_read_the_diagnostics_per_kernel(tmp_path):
 
 def test_per_checkpoint_differences_are_described(tmp_path):
     ledger(tmp_path, fid=flowers(-10))
-    table = claims.checkpoint_table(tmp_path)
+    table = claims.checkpoint_table(claims.read_tables(tmp_path))
     assert set(table["baseline"]) == {"langevin", "mala", "hmc", "gd"}
     # flowers(-10): 10 ahead, minus the seed mean of the spread (0.1 / 3) at 5k and 15k
     expected = {5000: 10 - 0.1 / 3, 10000: 10.0, 15000: 10 - 0.1 / 3, 20000: 10.0}
@@ -460,13 +461,20 @@ def test_per_checkpoint_differences_are_described(tmp_path):
 
 
 def test_report_notes_where_the_authors_logs_contradict_the_text():
-    from stanley.presentation.report import paper_log_notes
+    from stanley.presentation import report
+    from stanley.presentation.summaries import paper_log_checks
 
     curves = pd.DataFrame({"dataset": ["d"] * 4, "sampler": ["stanley", "hmc", "stanley", "hmc"],
                            "iteration": [5000, 5000, 10000, 10000], "fid": [50.0, 40.0, 30.0, 35.0]})
-    (note,) = paper_log_notes(curves)
-    assert "HMC has a lower FID than STANLEY at 1 of 2 checkpoints (5k)" in note
-    assert "lowest FID at every" in paper_log_notes(curves[curves["iteration"] == 10000])[0]
+    (check,) = paper_log_checks(curves)
+    assert check == {"dataset": "d", "sampler": "hmc", "iterations": [5000], "checkpoints": 2, "last": 10000,
+                     "fid": 35.0, "stanley_fid": 30.0}
+    assert paper_log_checks(curves[curves["iteration"] == 10000]) == [{"dataset": "d", "sampler": None}]
+    # the template words it
+    page = report.environment().get_template("index.html.j2").render(
+        **{**report.context(report.inputs("no-such-results"), "smoke"), "paper_notes": [check]})
+    text = " ".join(page.split())
+    assert "HMC has a lower FID than STANLEY at 1 of 2 checkpoints (5k)" in text
 
 
 def test_variants_under_one_sampler_name_are_never_averaged(tmp_path):
@@ -494,11 +502,11 @@ def test_report_shows_quotes_readings_guards_and_the_celeba_warning(tmp_path):
     section = html[html.index('id="claims"'):html.index('id="setup"')]
     assert "for all iterations threshold" in section and "Image Generation" in section
     assert "the suite's reading" in section and "not a test" in section
-    assert "no sampler learned on flowers102: not ranked" in section
+    assert "no sampler learned on Flowers 102: not ranked" in section
     assert "Per-checkpoint differences (a description, not a verdict)" in section
     assert "fid_celeb100k.txt" in html  # the source warning beside the authors' CelebA curves
     fid_section = html[html.index('id="fid-table"'):html.index('id="inpainting"')]
-    assert "Not ranked." in fid_section and "no sampler learned on flowers102" in fid_section
+    assert "Not ranked." in fid_section and "no sampler learned on Flowers 102" in fid_section
 
 
 def test_cli_refuses_a_missing_results_folder_before_any_work(tmp_path, capsys):

@@ -12,7 +12,6 @@ import torch
 import yaml
 
 from stanley.learning import models
-from stanley.presentation import packaged
 from stanley.sampling import samplers, targets
 from stanley.plumbing.checkpoints import save_tensors
 from stanley.diagnostics import ess as E
@@ -387,9 +386,7 @@ def test_cli_writes_the_drift_table_and_exits_2_on_bad_input(tmp_path, capsys):
 
 
 def test_smoke_diagnostics_run_and_render(tmp_path):
-    import jinja2
-
-    from stanley.diagnostics import report_context
+    from stanley.presentation import report
 
     outputs = suite.run(SMOKE, tmp_path)
     verdicts = pd.read_csv(outputs["verdicts"])
@@ -403,12 +400,9 @@ def test_smoke_diagnostics_run_and_render(tmp_path):
     assert holds["reliable"].all()
     assert all(outputs[name].is_file() for name in ("drift", "rate"))
 
-    templates = packaged.TEMPLATES
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates)), undefined=jinja2.StrictUndefined,
-                             autoescape=True)
-    template = env.get_template("diagnostics.html.j2")
-    html = template.render(diagnostics=report_context(tmp_path))
+    template = report.environment().get_template("diagnostics.html.j2")
+    html = template.render(diagnostics=report.diagnostics_context(report.inputs(tmp_path)["diagnostics"]))
     assert "data:image/png;base64," in html and "<td>STANLEY + MH</td>" in html
     assert "<th>reliable</th>" in html and "Pi V infinite" in html
-    empty = template.render(diagnostics=report_context(tmp_path / "nothing"))
+    empty = template.render(diagnostics=report.diagnostics_context(report.inputs(tmp_path / "nothing")["diagnostics"]))
     assert "Not run" in empty

@@ -18,15 +18,15 @@ STEPS = [  # (file under stanley/, text that must be there, text inserted after 
     ("sampling/samplers.py", "    o = _check(name, options)\n",
      '    if name == "half_langevin":  # Langevin at half the base step\n'
      '        return Unadjusted(logdensity_fn, Isotropic(o["step_size"] / 2, o["noise_scale"]))\n'),
-    ("presentation/figures.py", 'ORDER = (*readings.NAMES, "langevin", "mala", "stanley_mh", "hmc", "gd"',
+    ("experiment/names.py", 'ORDER = (*readings.NAMES, "langevin", "mala", "stanley_mh", "hmc", "gd"',
      ', "half_langevin"'),
-    ("presentation/figures.py", '"gd": "GD (no noise)",', ' "half_langevin": "Langevin (half step)",'),
+    ("experiment/names.py", '"gd": "GD (no noise)",', ' "half_langevin": "Langevin (half step)",'),
 ]
 
 CHECK = """
 import sys, torch
 from stanley.experiment import config
-from stanley.presentation import figures
+from stanley.experiment import names
 from stanley.sampling import samplers
 run = config.complete_run({"sampler": {"name": "half_langevin", "options": {"step_size": 0.4, "noise_scale": 0.5}},
                            "training": {"mcmc_steps": 6}})
@@ -36,7 +36,7 @@ z = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
 a, _ = samplers.sample(half, z, 6, torch.Generator().manual_seed(1))
 b, _ = samplers.sample(full, z, 6, torch.Generator().manual_seed(1))
 assert torch.equal(a.z, b.z), "half_langevin at s is not langevin at s/2"
-print(figures.LABELS["half_langevin"], figures.sampler_order(["half_langevin", "stanley"]))
+print(names.LABELS["half_langevin"], names.sampler_order(["half_langevin", "stanley"]))
 print(samplers.__file__)
 """
 
@@ -74,11 +74,11 @@ def schema_enums(node, key=None):
 
 
 def test_the_name_lists_the_docs_point_at_agree_with_options():
-    from stanley.presentation import figures
     from stanley.diagnostics import suite
+    from stanley.experiment import names as display
 
     names = set(options.NAMES)
-    assert set(figures.ORDER) == names and names <= set(figures.LABELS)
+    assert set(display.ORDER) == names and names <= set(display.LABELS)
     from stanley.experiment import readings
 
     # the diagnostics run each kernel once: the other readings of STANLEY are its switch settings

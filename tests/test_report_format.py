@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from stanley.experiment import names
 from stanley.presentation import figures
 from stanley.presentation.formatting import Blank, change, html_table, mean_sd_of, number, plus_minus
 from stanley.presentation.report import mean_sd
@@ -95,12 +96,12 @@ def test_mean_sd_table_uses_display_names_and_the_quantitys_format():
     ("shapes", "shapes"),
 ])
 def test_display_names(name, expected):
-    assert figures.display(name) == expected
+    assert names.display(name) == expected
 
 
 def test_toy_metrics_draw_tv_on_a_linear_axis_and_name_samplers_one_way(tmp_path, monkeypatch):
     drawn = []
-    monkeypatch.setattr(figures, "save", lambda fig, out: drawn.append(fig))
+    monkeypatch.setattr(figures, "write_figure", lambda out, fig: drawn.append(fig))
     rows = [{"dataset": "rings", "sampler": s, "seed": seed, "iteration": it, "kl": 10.0 ** (3 - it / 50),
              "tv": 0.99 - it / 1000, "sliced_w2": 0.4 + 0.01 * seed}
             for s in ("langevin", "stanley") for seed in (0, 1) for it in (0, 50, 100)]

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from stanley.experiment import config, studies
-from stanley.presentation import figures, packaged, report
+from stanley.plumbing.rundir import Tables
+from stanley.presentation import figures, packaged, report, summaries, tables
 from stanley.experiment.config import ConfigError
 
 from conftest import POOL
@@ -89,7 +90,8 @@ def fake_tables(tmp_path, x=True, proxy=True):
 
 def test_summary_against_pandas_by_hand(tmp_path):
     metrics, fids = fake_tables(tmp_path)
-    summary = studies.summarise(tmp_path)
+    frames = tables.read(tmp_path)
+    summary = summaries.study(frames["metrics"], frames["provenance"], Tables(tmp_path).load_study_spec(), frames["fid"])
     assert list(summary["variant"]) == ["K5", "K5", "K10", "K10"]  # the spec's order
     row = summary[(summary["variant"] == "K10") & (summary["sampler"] == "stanley")].iloc[0]
     final = fids[(fids["variant"] == "K10") & (fids["sampler"] == "stanley") & (fids["iteration"] == 100)]["fid"]
@@ -109,13 +111,13 @@ def test_figure_and_report_section_label_proxy_fids_and_set_the_paper_beside(tmp
     reference = packaged.BEYOND_PAPER
     figures.make("study", [str(tables), str(reference)], results / "figures" / "study_steps.png")
     assert (results / "figures" / "study_steps.png").stat().st_size > 10_000
-    entries = report.studies_context(results, reference)
+    entries = report.studies_context(report.inputs(results))
     assert len(entries) == 1 and entries[0]["proxy"] and entries[0]["figure"].startswith("data:image/png")
-    table = entries[0]["table"]
+    table = report.table(entries[0]["table"])
     assert "final FID (proxy)" in table and "paper FID (Inception)" in table
     assert "213.08" in table and "182.5" in table  # Nijkamp et al.'s printed K5 and K10 FIDs
     assert "1 of 3" in table  # the diverged seed is counted, not dropped
-    assert any("diverged" in line for line in entries[0]["unfinished"])
+    assert any(r["status"].startswith("diverged") for r in entries[0]["unfinished"])
 
 
 def test_rows_study_without_x_draws(tmp_path):

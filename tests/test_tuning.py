@@ -178,5 +178,5 @@ def test_tune_command_scores_pilots_and_the_report_shows_them(tmp_path):
     assert table.query("chosen")["point"].tolist() == ["step_size=x0.3"]  # x3 scored lower but diverged
     assert table["acceptance"].eq(0.5).all() and table["floor"].eq(0.02).all()
     assert tuning.load_choice(out / "choice.yaml")["mala"]["multipliers"] == {"step_size": 0.3}
-    context = report.tuning_context(tmp_path)
-    assert context["datasets"][0]["fraction"] == 0.05 and "step_size=x0.3" in context["datasets"][0]["html"]
+    context = report.tuning_context(report.inputs(tmp_path))
+    assert context["datasets"][0]["fraction"] == 0.05 and "step_size=x0.3" in report.table(context["datasets"][0]["table"])

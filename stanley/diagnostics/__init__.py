@@ -6,21 +6,9 @@ Modules, one idea each: :mod:`.probes` (the points where the drift is measured),
 :mod:`.uniformity` (the theta-free V on a training run's energies), :mod:`.rate`
 (distance to the target per step), :mod:`.geometric` (fitting rho), :mod:`.ess` (bulk/tail
 ESS and rank-normalised split R-hat), :mod:`.mixing` (chains for them), :mod:`.verdicts`
-(the table), :mod:`.figures`, :mod:`.report` and :mod:`.suite` (the config block), :mod:`.cli`.
+(the table), :mod:`.figures` and :mod:`.suite` (the config block), :mod:`.cli`. The report's section on
+them is the presentation's (:mod:`stanley.presentation.theorem`): the diagnostics import nothing
+from the presentation layer.
 
 Importing this package does not import torch: the report and the summaries need only pandas.
 """
-
-from __future__ import annotations
-
-from typing import Any, Dict
-
-
-def report_context(results_dir) -> Dict[str, Any]:
-    """The ``diagnostics`` context of the report template (see :mod:`.report`)."""
-    from .report import report_context as build
-
-    return build(results_dir)
-
-
-__all__ = ["report_context"]

@@ -1,6 +1,6 @@
 """Diagnostics figures, drawn from the diagnostics CSVs only (restyling never recomputes).
 
-Styling (sampler order, colours, labels) is the suite's, from :mod:`stanley.presentation.figures`.
+Styling (sampler order, colours, labels) is the suite's, from :mod:`stanley.experiment.names`.
 """
 
 from __future__ import annotations
@@ -9,12 +9,17 @@ import math
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
-import pandas as pd
-from matplotlib.ticker import SymmetricalLogLocator
+import matplotlib
 
-from ..errors import unknown
-from ..presentation.figures import PALETTE, display, plt, sampler_order, save
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import SymmetricalLogLocator  # noqa: E402
+
+from ..errors import unknown  # noqa: E402
+from ..experiment.names import PALETTE, display, sampler_order  # noqa: E402
+from ..plumbing.io import write_figure  # noqa: E402
 
 
 def _read(inputs: Sequence[str]) -> pd.DataFrame:
@@ -68,7 +73,7 @@ def drift(inputs: Sequence[str], out: str | Path) -> Path:
     _legend(fig, axes)
     fig.suptitle("Drift ratio against the radius (below the dotted line: ΠV < V)", fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
-    return save(fig, out)
+    return write_figure(out, fig)
 
 
 DISTANCES = {"sw": "sliced W2", "tv": "total variation"}
@@ -104,7 +109,7 @@ def rate(inputs: Sequence[str], out: str | Path) -> Path:
     fig.suptitle("From a far start: solid to the target, dashed to the kernel's own (biased) limit, "
                  "dotted the sample-size floor", fontsize=10)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))
-    return save(fig, out)
+    return write_figure(out, fig)
 
 
 def uniformity(inputs: Sequence[str], out: str | Path) -> Path:
@@ -130,7 +135,7 @@ def uniformity(inputs: Sequence[str], out: str | Path) -> Path:
     axes[0].set_ylabel("sup over directions of log(Π_θV/V)")
     fig.suptitle("Uniformity in θ: one V = V1^a V2^(2a) for every saved network", fontsize=10)
     fig.tight_layout(rect=(0, 0, 1, 0.95))
-    return save(fig, out)
+    return write_figure(out, fig)
 
 
 FIGURES = {"drift": drift, "rate": rate, "uniformity": uniformity}

@@ -7,15 +7,14 @@ run config; the unchanged run is the matrix's own (``paper``), so it is never tr
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 from . import options
 from .config import deep_merge, resolve_run, samplers_of, validate_run
 from ..errors import ConfigError, unknown
-from .options import DRIFTS, NOISE_POWERS, NORMS, REFRESHES
+from .options import PAPER, SWITCHES, variant_of  # noqa: F401 (the ablation's names, owned by options)
+from .options import switch_label as label
 
-SWITCHES = {"norm": NORMS, "noise_power": NOISE_POWERS, "drift": DRIFTS, "refresh": REFRESHES}
-PAPER = "paper"
 KEYS = {"dataset", "sampler", "seeds", "switches"}
 
 
@@ -43,10 +42,6 @@ def check(suite: Dict[str, Any]) -> Dict[str, Any]:
     return {"dataset": dataset, "sampler": sampler, "seeds": seeds, "switches": switches}
 
 
-def label(switch: str, value: Any) -> str:
-    return f"{switch}={value:g}" if isinstance(value, float) else f"{switch}={value}"
-
-
 def variants(suite: Dict[str, Any]) -> Dict[str, Dict[int, Dict[str, Any]]]:
     """``{variant: {seed: run config}}`` for the variants that differ from the paper's run."""
     spec = check(suite)
@@ -60,13 +55,3 @@ def variants(suite: Dict[str, Any]) -> Dict[str, Dict[int, Dict[str, Any]]]:
                 run = validate_run(deep_merge(run, {"sampler": {"options": {switch: value}}}))
                 out.setdefault(label(switch, value), {})[seed] = run
     return out
-
-
-def variant_of(run: Dict[str, Any]) -> str:
-    """Which reading a run is: the switches where it departs from the samplers' defaults."""
-    if run["sampler"]["name"] not in ("stanley", "stanley_mh"):
-        return PAPER
-    defaults = options.OPTIONS[run["sampler"]["name"]]
-    changed: List[str] = [label(s, run["sampler"]["options"][s]) for s in SWITCHES
-                          if run["sampler"]["options"].get(s, defaults[s]) != defaults[s]]
-    return ", ".join(changed) or PAPER

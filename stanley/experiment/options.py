@@ -59,6 +59,26 @@ they pin."""
 NAMES = tuple(OPTIONS)
 ALL_OPTIONS = sorted({key for options in OPTIONS.values() for key in options})
 
+SWITCHES = {"norm": NORMS, "noise_power": NOISE_POWERS, "drift": DRIFTS, "refresh": REFRESHES}
+"""STANLEY's ambiguous steps as switches (docs/readings.md), each with the values it can take."""
+PAPER = "paper"
+"""The variant name of a run that keeps every switch at the paper's default."""
+
+
+def switch_label(switch: str, value: Any) -> str:
+    return f"{switch}={value:g}" if isinstance(value, float) else f"{switch}={value}"
+
+
+def variant_of(run: Dict[str, Any]) -> str:
+    """Which reading a run is: the switches where it departs from the samplers' defaults
+    (``PAPER`` where it departs nowhere, and for every sampler without the switches)."""
+    if run["sampler"]["name"] not in ("stanley", "stanley_mh"):
+        return PAPER
+    defaults = OPTIONS[run["sampler"]["name"]]
+    changed = [switch_label(s, run["sampler"]["options"][s]) for s in SWITCHES
+               if run["sampler"]["options"].get(s, defaults[s]) != defaults[s]]
+    return ", ".join(changed) or PAPER
+
 
 def check_sampler(name: str, options: Dict[str, Any]) -> Dict[str, Any]:
     if name not in OPTIONS:

@@ -17,16 +17,14 @@ The suite key ``studies`` maps a study name to a spec::
 Each (variant, sampler, seed) is the suite's own run of (dataset, sampler, seed) with
 ``defaults`` and then the variant's fragment merged on top, checked like any run config.
 The short-run paper's K and noise sweeps and Improved CD's component ablation are studies.
+This module checks specs and makes runs; a study's results are summarised by
+:func:`stanley.presentation.summaries.study`.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any, Dict, Optional, Tuple
-
-import numpy as np
-import pandas as pd
+from typing import Any, Dict, Tuple
 
 from . import options
 from .config import (
@@ -38,7 +36,6 @@ from .config import (
     value_at,
 )
 from ..errors import ConfigError, unknown
-from ..plumbing.rundir import Tables
 
 KEYS = {"title", "dataset", "samplers", "seeds", "defaults", "variants", "x", "paper"}
 NAME = re.compile(r"[a-z0-9_]+")
@@ -106,65 +103,3 @@ def runs(suite: Dict[str, Any]) -> Dict[Key, Dict[str, Any]]:
                     except ConfigError as error:
                         raise ConfigError(f"studies.{name}.variants.{variant} ({sampler}, seed {seed}): {error}") from None
     return out
-
-
-def paper_values(reference: pd.DataFrame, table: Optional[str]) -> pd.DataFrame:
-    """The printed values of one paper table (:data:`stanley.presentation.packaged.BEYOND_PAPER`)."""
-    if not table:
-        return reference.iloc[0:0]
-    rows = reference[reference["table"] == table]
-    if rows.empty:
-        raise ConfigError(f"no printed values for paper table {table!r}; the reference file has "
-                          f"{sorted(reference['table'].unique())}")
-    return rows
-
-
-def summarise(tables: str | Path, tail: float = 0.1) -> pd.DataFrame:
-    """One row per (variant, sampler) of a study: final FID and mean chain-gradient norm, mean
-    and sd over seeds, the swept value, how many seeds diverged, and the FID's protocol.
-
-    The gradient norm of a run is its mean over the logged iterations of the last ``tail`` of
-    training (the short-run paper's "average magnitude over K-step Langevin" at the end).
-    """
-    tables = Tables(tables)
-    spec = tables.load_study_spec()
-    metrics = pd.read_csv(tables.table("metrics"))
-    provenance = pd.read_csv(tables.table("provenance"))
-    keys = ["variant", "sampler", "seed"]
-    end = metrics.groupby(keys)["iteration"].transform("max")
-    per_run = (metrics[metrics["iteration"] >= (1 - tail) * end].groupby(keys)["grad_norm"].mean()
-               .rename("grad_norm").reset_index())
-    columns = keys + ["status"] + ([f"config.{spec['x']}"] if spec.get("x") else [])
-    per_run = per_run.merge(provenance[columns], on=keys, how="outer")
-    per_run["x"] = per_run.pop(f"config.{spec['x']}") if spec.get("x") else np.nan
-    fid_file = tables.table("fid")
-    if fid_file.is_file():
-        fid = pd.read_csv(fid_file)
-        last = fid[fid["iteration"] == fid.groupby(keys)["iteration"].transform("max")]
-        per_run = per_run.merge(last[keys + ["fid", "protocol"]], on=keys, how="left")
-    else:
-        per_run = per_run.assign(fid=np.nan, protocol="")
-    # a toy study: the final sliced W2, and gamma's mean over the same tail (is STANLEY's step active?)
-    eval_file = tables.table("eval")
-    if eval_file.is_file():
-        evals = pd.read_csv(eval_file)
-        if "sliced_w2" in evals.columns:
-            last = evals[evals["iteration"] == evals.groupby(keys)["iteration"].transform("max")]
-            per_run = per_run.merge(last[keys + ["sliced_w2"]], on=keys, how="left")
-    if "gamma_mean" in metrics.columns:
-        gamma = metrics[metrics["iteration"] >= (1 - tail) * end].groupby(keys)["gamma_mean"].mean().rename("gamma_mean")
-        per_run = per_run.merge(gamma.reset_index(), on=keys, how="left")
-    for column in ("sliced_w2", "gamma_mean"):
-        if column not in per_run.columns:
-            per_run[column] = np.nan
-    per_run["diverged"] = per_run["status"].astype(str).str.startswith("diverged")
-    grouped = per_run.groupby(["variant", "sampler"], sort=False)
-    summary = grouped.agg(x=("x", "first"), seeds=("seed", "nunique"), fid_mean=("fid", "mean"),
-                          fid_sd=("fid", "std"), grad_norm_mean=("grad_norm", "mean"),
-                          grad_norm_sd=("grad_norm", "std"), sliced_w2_mean=("sliced_w2", "mean"),
-                          sliced_w2_sd=("sliced_w2", "std"), gamma_mean_mean=("gamma_mean", "mean"),
-                          gamma_mean_sd=("gamma_mean", "std"), diverged=("diverged", "sum"),
-                          protocol=("protocol", "first")).reset_index()
-    order = {name: i for i, name in enumerate(spec["variants"])}
-    return summary.sort_values(["variant", "sampler"], key=lambda c: c.map(order) if c.name == "variant" else c,
-                               ignore_index=True)

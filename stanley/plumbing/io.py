@@ -143,6 +143,17 @@ def write_yaml(path: str | os.PathLike, data: Any) -> Path:
     return write_text(path, yaml.safe_dump(data, sort_keys=False))
 
 
+def write_figure(path: str | os.PathLike, figure) -> Path:
+    """A matplotlib figure, in the format its suffix names (png by default), then closed: a
+    process that draws many figures would otherwise keep every one of them in memory."""
+    import matplotlib.pyplot as plt  # only the drawing jobs pay for it
+
+    out = write_atomic(path, lambda tmp: figure.savefig(tmp, format=Path(path).suffix.lstrip(".") or "png",
+                                                        dpi=110, bbox_inches="tight"))
+    plt.close(figure)
+    return out
+
+
 def write_csv(path: str | os.PathLike, frame) -> Path:
     """A pandas DataFrame as CSV."""
     return write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))

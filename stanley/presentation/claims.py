@@ -48,6 +48,9 @@ import yaml
 from scipy import stats
 
 from ..experiment import readings
+from ..experiment.options import PAPER
+from . import tables as gathered
+from .formatting import number
 from ..plumbing.rundir import Layout
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
@@ -184,10 +187,6 @@ def _checkpoints(table: pd.DataFrame, span: Tuple[int, int]) -> str:
     return f"the {len(its)} checkpoints {its[0]:,}-{its[-1]:,}" if its else f"no checkpoint in {span[0]:,}-{span[1]:,}"
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}"
-
-
 def claim_parts(claim: Dict[str, Any], table: pd.DataFrame, reading: str) -> Dict[str, Any]:
     """One reading's parts of a comparison claim: per-part p-values, texts and seeds."""
     span = window(table["iteration"], claim.get("window"))
@@ -199,15 +198,15 @@ def claim_parts(claim: Dict[str, Any], table: pd.DataFrame, reading: str) -> Dic
         pf, pa = better_p(d)
         mean, low, high, n = interval(d)
         p_for.append(float(pf)); p_against.append(float(pa)); seeds.append(n)
-        texts.append(f"{baseline} - {reading} = {_fmt(mean)} [{_fmt(low)}, {_fmt(high)}]")
+        texts.append(f"{baseline} - {reading} = {number(mean)} [{number(low)}, {number(high)}]")
     if claim.get("similar_to"):
         other, tolerance = claim["similar_to"], claim["tolerance"]
         r = ((wide[reading] - wide[other]) / wide[other]).dropna().to_numpy()
         pf, pa = similar_p(r, tolerance)
         mean, low, high, n = interval(r)
         p_for.append(float(pf)); p_against.append(float(pa)); seeds.append(n)
-        texts.append(f"({reading} - {other}) / {other} = {_fmt(mean)} [{_fmt(low)}, {_fmt(high)}] "
-                     f"against +-{tolerance:g}")
+        texts.append(f"({reading} - {other}) / {other} = {number(mean)} [{number(low)}, {number(high)}] "
+                     f"against \u00b1{tolerance:g}")
     p, direction = claim_p(np.array(p_for), np.array(p_against))
     statistic = f"{where}, per seed: " + "; ".join(texts)
     reached = _in(table, span).groupby(["sampler", "seed"])["iteration"].nunique()
@@ -219,7 +218,7 @@ def claim_parts(claim: Dict[str, Any], table: pd.DataFrame, reading: str) -> Dic
         other = aggregates(table, claim["metric"], shown)
         mean, low, high, _ = interval((other[claim["baselines"][0]] - other[reading]).dropna().to_numpy())
         statistic += (f" (described, not judged: {name}, {_checkpoints(table, shown)}: "
-                      f"{claim['baselines'][0]} - {reading} = {_fmt(mean)} [{_fmt(low)}, {_fmt(high)}])")
+                      f"{claim['baselines'][0]} - {reading} = {number(mean)} [{number(low)}, {number(high)}])")
     return {"p_value": float(p), "direction": int(direction), "statistic": statistic, "n": min(seeds)}
 
 
@@ -354,7 +353,7 @@ def diagnostics_claim(claim: Dict[str, Any], verdicts: pd.DataFrame, kernel: str
     missing = sorted(set(targets) - set(values.index))
     verdict = (CONTRADICTED if False in ok else
                SUPPORTED if all(o is True for o in ok) and not missing else INCONCLUSIVE)
-    shown = ", ".join(f"{t}: {v if isinstance(v, str) else _fmt(float(v))}" for t, v in values.items())
+    shown = ", ".join(f"{t}: {v if isinstance(v, str) else number(float(v))}" for t, v in values.items())
     return {"verdict": verdict, "statistic": shown + (f"; not measured: {', '.join(missing)}" if missing else ""),
             "n": len(rows)}
 
@@ -372,27 +371,23 @@ def diverged_runs(provenance: Optional[pd.DataFrame], dataset: str) -> List[Tupl
     return list(zip(bad["sampler"], bad["seed"]))
 
 
-def learning_notes(results: str | Path) -> List[str]:
-    """One line per image data set where no sampler learned (the report says it, not a ranking)."""
-    results = Path(results)
-    tables = Layout(results).tables
-    fid, provenance = _read(tables.table("fid")), _read(tables.table("provenance"))
+def learning_notes(fid: Optional[pd.DataFrame], provenance: Optional[pd.DataFrame]) -> List[Dict[str, str]]:
+    """Each image data set of the gathered FID table where no sampler learned, with how that was
+    judged (the report says it, not a ranking): ``[{"dataset", "how"}]``."""
     if fid is None:
         return []
     notes = []
     for dataset, part in fid.groupby("dataset", sort=False):
         ok, how = learned(part, "fid", diverged=diverged_runs(provenance, dataset))
         if not ok:
-            notes.append(f"no sampler learned on {dataset}: not ranked ({how})")
+            notes.append({"dataset": dataset, "how": how})
     return notes
 
 
 def entries(table: pd.DataFrame) -> pd.DataFrame:
     """Rows keyed by matrix entry: where one sampler name holds runs of several variants (STANLEY
-    switches, see :func:`stanley.experiment.ablation.variant_of`), each non-paper variant becomes its own
+    switches, see :func:`stanley.experiment.options.variant_of`), each non-paper variant becomes its own
     entry ``sampler[variant]``, so that no average ever mixes two readings."""
-    from ..experiment.ablation import PAPER
-
     if "variant" not in table or not table.duplicated(["sampler", "seed", "iteration"]).any():
         return table
     other = table["variant"].fillna(PAPER) != PAPER
@@ -414,15 +409,15 @@ def _comparison(claim: Dict[str, Any], tables: Dict[str, Optional[pd.DataFrame]]
                       f"found {', '.join(sorted(present)) or 'none'}")
 
 
-def _tables(results: Path) -> Dict[str, Optional[pd.DataFrame]]:
+def read_tables(results: str | Path) -> Dict[str, Optional[pd.DataFrame]]:
+    """The gathered tables the ledger reads, and the diagnostics' verdicts (None where missing)."""
     layout = Layout(results)
-    tables = {name: _read(layout.tables.table(name)) for name in ("eval", "fid", "metrics", "provenance")}
-    return {**tables, "diagnostics": _read(layout.diagnostics_verdicts)}
+    return {**gathered.read(layout.tables.path), "diagnostics": _read(layout.diagnostics_verdicts)}
 
 
-def checkpoint_table(results: str | Path, readings: Optional[Sequence[str]] = None) -> pd.DataFrame:
-    """Every comparison claim's per-checkpoint differences (the report's descriptive table)."""
-    tables = _tables(Path(results))
+def checkpoint_table(tables: Dict[str, Optional[pd.DataFrame]], readings: Optional[Sequence[str]] = None) -> pd.DataFrame:
+    """Every comparison claim's per-checkpoint differences (the report's descriptive table), from
+    the gathered tables by kind (:func:`read_tables`)."""
     parts = [checkpoint_differences(claim, table, reading)
              for claim in load_claims() if claim["test"] == "comparison"
              for table, found, _ in [_comparison(claim, tables, readings)] for reading in found]
@@ -432,7 +427,7 @@ def checkpoint_table(results: str | Path, readings: Optional[Sequence[str]] = No
 def evaluate(results: str | Path, scale: str = "paper", readings: Optional[Sequence[str]] = None,
              alpha: float = ALPHA) -> pd.DataFrame:
     """The ledger: one row per claim and STANLEY reading (per kernel for the theorem's claims)."""
-    tables = _tables(Path(results))
+    tables = read_tables(results)
     rows = []
     for claim in load_claims():
         head = {key: claim[key] for key in ("id", "location", "quote", "operational")}

@@ -1,7 +1,6 @@
 """Files embedded in the report as data URIs, so the HTML is one self-contained file.
 
-Its own module because both the report (:mod:`stanley.presentation.report`) and its diagnostics section
-(:mod:`stanley.diagnostics.report`) embed files, and neither should import the other.
+Only the report module (:mod:`stanley.presentation.report`) embeds; the sections hand it paths.
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""Figures, drawn from tables only (never from training state), so restyling never retrains."""
+"""Figures, drawn from tables only (never from training state), so restyling never retrains.
+
+This module only draws: names, order and colours come from :mod:`stanley.experiment.names`, the
+statistics a figure shows from :mod:`.summaries`."""
 
 from __future__ import annotations
 
@@ -14,39 +17,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from ..experiment import readings  # noqa: E402
+from ..experiment.names import AXES, PALETTE, PAPER_NAMES, display, image_order, sampler_order  # noqa: E402
 from ..errors import ConfigError, unknown  # noqa: E402
+from . import summaries, tables  # noqa: E402
 from .formatting import number  # noqa: E402
-from ..plumbing.io import write_atomic  # noqa: E402
+from ..plumbing.io import write_figure  # noqa: E402
 from ..plumbing.rundir import RunDir, Tables  # noqa: E402
-
-ORDER = (*readings.NAMES, "langevin", "mala", "stanley_mh", "hmc", "gd")
-LABELS = {
-    **readings.LABELS, "langevin": "Langevin", "mala": "MH (MALA)",
-    "stanley_mh": "STANLEY + MH", "hmc": "HMC", "gd": "GD (no noise)",
-    "cifar10": "CIFAR-10", "flowers102": "Flowers 102", "celeba": "CelebA",
-    "kl": "KL(target || model)", "tv": "total variation", "sliced_w2": "sliced W2", "fid": "FID",
-}
-"""The one display spelling of every sampler, data set and metric name: figures, tables and templates
-all go through :func:`display`, so a reader never sees "stanley" beside "STANLEY"."""
-_COLOURS = {"stanley": 0, "stanley_code": 3, "stanley_toy": 5, "langevin": 1, "mala": 2, "stanley_mh": 9,
-            "hmc": 4, "gd": 7}
-PALETTE = {name: sns.color_palette("colorblind")[_COLOURS.get(name, 6)] for name in ORDER}
-"""Colour-blind safe and pairwise distinct: STANLEY + MH a lighter blue beside STANLEY, the other
-readings of STANLEY red and brown, GD grey (a name added to ORDER alone gets pink)."""
-
-
-def display(name: object) -> str:
-    """The display name of a sampler or data set; a variant keeps its suffix ("stanley[norm=pixel]"
-    -> "STANLEY (paper text)[norm=pixel]"); unknown names pass through."""
-    name = str(name)
-    if name in LABELS:
-        return LABELS[name]
-    for key in sorted(LABELS, key=len, reverse=True):
-        if name.startswith(key) and name[len(key)] in "[ ":
-            suffix = name[len(key):]  # a variant ("[norm=pixel]") or a gloss (" (paper text)") the label may hold
-            return LABELS[key] if LABELS[key].endswith(suffix) else LABELS[key] + suffix
-    return name
 
 
 def value_scale(ax: plt.Axes, values: Sequence[float], axis: str = "y") -> None:
@@ -62,19 +38,6 @@ def legend_below(fig: plt.Figure, axes: Sequence[plt.Axes], names: Sequence[str]
     """One legend for the whole figure, under the panels, in display names."""
     handles = [plt.Line2D([], [], color=PALETTE.get(n, "grey"), lw=2, label=display(n)) for n in names]
     fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), frameon=False, fontsize=8)
-
-
-def sampler_order(names: Sequence[str]) -> List[str]:
-    """STANLEY and Langevin first, as in the paper; unknown names after, alphabetically."""
-    known = [n for n in ORDER if n in names]
-    return known + sorted(set(names) - set(known))
-
-
-def save(fig: plt.Figure, out: str | Path) -> Path:
-    path = write_atomic(out, lambda tmp: fig.savefig(tmp, format=Path(out).suffix.lstrip(".") or "png",
-                                                     dpi=110, bbox_inches="tight"))
-    plt.close(fig)
-    return path
 
 
 def _run_of(path: Path) -> dict:
@@ -109,7 +72,7 @@ def _snapshot_grid(inputs: Sequence[str], draw: Callable, title: str, out: str |
                             color="0.4", transform=axes[r, c].transAxes)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return save(fig, out)
+    return write_figure(out, fig)
 
 
 def fig1_rings(inputs: Sequence[str], out: str | Path) -> Path:
@@ -151,7 +114,7 @@ def toy_metrics(inputs: Sequence[str], out: str | Path) -> Path:
     n_seeds = table.groupby("sampler")["seed"].nunique().max()
     fig.suptitle(f"Rings toy: mean over {n_seeds} seed(s), band = ±1 sd", fontsize=10)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
-    return save(fig, out)
+    return write_figure(out, fig)
 
 
 def training_curves(inputs: Sequence[str], out: str | Path) -> Path:
@@ -172,20 +135,12 @@ def training_curves(inputs: Sequence[str], out: str | Path) -> Path:
     legend_below(fig, grid.flat, sampler_order(list(table["sampler"].unique())))
     fig.suptitle("Training signals: mean over seeds, band = ±1 sd", fontsize=10)
     fig.tight_layout(rect=(0, 0.1 / len(datasets), 1, 1))
-    return save(fig, out)
+    return write_figure(out, fig)
 
 
 # --------------------------------------------------------------------------- image figures
 
-IMAGE_ORDER = ("langevin", "stanley", "mala", "hmc", "gd")
-"""The order of the paper's Figure 3 (1: Langevin, 2: STANLEY, 3: MH, 4: HMC, 5: GD)."""
-PAPER_NAMES = {"mh": "mala"}  # the authors' logs call our mala "mh"
 PROXY_NOTE = "proxy FID: stand-in features, not comparable with Inception FIDs"
-
-
-def image_order(names: Sequence[str]) -> List[str]:
-    known = [n for n in IMAGE_ORDER if n in names]
-    return known + [n for n in sampler_order(names) if n not in known]
 
 
 def _final_fid(run_dir: Path) -> str:
@@ -231,7 +186,7 @@ def sample_grids(inputs: Sequence[str], out: str | Path, title: str) -> Path:
     seed = _run_of(Path(inputs[0]))["seed"]
     fig.suptitle(f"{title} (seed {seed})", fontsize=13)
     fig.tight_layout(rect=(0, 0, 1, 0.96))
-    return save(fig, out)
+    return write_figure(out, fig)
 
 
 def read_fid_tables(inputs: Sequence[str]) -> Tuple[pd.DataFrame, pd.DataFrame]:
@@ -282,7 +237,7 @@ def fid_curves(inputs: Sequence[str], out: str | Path, title: str) -> Path:
         ax.legend(handles=handles, fontsize=7, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    return save(fig, out)
+    return write_figure(out, fig)
 
 
 def inpainting_figure(inputs: Sequence[str], out: str | Path, shown: int = 8) -> Path:
@@ -305,14 +260,14 @@ def inpainting_figure(inputs: Sequence[str], out: str | Path, shown: int = 8) ->
     fig.suptitle(f"Figure 6: inpainting the centre square of {display(dataset)} test images "
                  "(MSE over the masked pixels, mean over all test images, [-1, 1] scale)", fontsize=9)
     fig.tight_layout()
-    return save(fig, out)
+    return write_figure(out, fig)
 
 
 def ablation(inputs: Sequence[str], out: str | Path) -> Path:
     """The ambiguity ablation: final toy metrics of each reading of STANLEY, one point per seed."""
     table = pd.read_csv(inputs[0])
-    final = table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
-    order = ["paper"] + sorted(v for v in final["variant"].unique() if v != "paper")
+    final = summaries.last_rows(table, ["variant", "seed"])
+    order = list(summaries.ablation(table)[0]["variant"])  # the paper's reading first, as in the report's table
     metrics = [(m, display(m)) for m in ("kl", "tv", "sliced_w2")]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(order) + 1.6), sharey=True)
     for ax, (column, title) in zip(axes, metrics):
@@ -326,10 +281,7 @@ def ablation(inputs: Sequence[str], out: str | Path) -> Path:
     fig.suptitle("STANLEY's ambiguous steps, one reading at a time: final rings metrics (dots: seeds, bar: mean)",
                  fontsize=10)
     fig.tight_layout()
-    return save(fig, out)
-
-
-AXES = {"training.mcmc_steps": "K (sampler steps per iteration)", "data.noise": "data noise sigma"}
+    return write_figure(out, fig)
 
 
 def study(inputs: Sequence[str], out: str | Path) -> Path:
@@ -337,12 +289,10 @@ def study(inputs: Sequence[str], out: str | Path) -> Path:
     sampler (mean ±1 sd over seeds), against the swept value when the study has one, else one
     row per variant; the paper's printed values in panels of their own (other networks, other
     scale and, for a proxy FID, another feature space: never on our axes)."""
-    from ..experiment.studies import paper_values, summarise
-
-    tables, reference = Path(inputs[0]), pd.read_csv(inputs[1])
-    spec = Tables(tables).load_study_spec()
-    summary = summarise(tables)
-    paper = paper_values(reference, spec.get("paper"))
+    folder, reference = Path(inputs[0]), pd.read_csv(inputs[1])
+    spec, frames = Tables(folder).load_study_spec(), tables.read(folder)
+    summary = summaries.study(frames["metrics"], frames["provenance"], spec, frames["fid"], frames["eval"])
+    paper = summaries.paper_values(reference, spec.get("paper"))
     proxy = (summary["protocol"] == "proxy").any()
     fid_label = "final FID (proxy)" if proxy else "final FID (clean-fid, Inception)"
     ours = [("fid", fid_label)] if summary["fid_mean"].notna().any() else []
@@ -389,7 +339,7 @@ def study(inputs: Sequence[str], out: str | Path) -> Path:
     note = f"this suite: mean ±1 sd over {seeds} seed(s)" + (f"; {PROXY_NOTE}" if proxy else "")
     fig.suptitle(f"Beyond the STANLEY paper. {spec['title']}\n{note}", fontsize=9)
     fig.tight_layout()
-    return save(fig, out)
+    return write_figure(out, fig)
 
 
 FIGURES: Dict[str, Callable[[Sequence[str], str | Path], Path]] = {

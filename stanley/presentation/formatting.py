@@ -128,12 +128,17 @@ def change(delta: Any, reference: Any, quantity: str = "value") -> str:
     return _fixed(float(delta), decimals, sign=True)
 
 
+def mean_sd_n(mean: Any, sd: Any, n: int, quantity: str = "value") -> str:
+    """'mean ± sd (n=k)' from a mean, sd and count over seeds; a ``Blank`` when no seed has a value."""
+    if not n:
+        return Blank("no run measured it")
+    return f"{plus_minus(mean, sd, quantity)} (n={int(n)})"
+
+
 def mean_sd_of(values: pd.Series, quantity: str = "value") -> str:
     """'mean ± sd (n=k)' over the non-missing ``values`` (seeds); a ``Blank`` when none."""
     values = values.dropna()
-    if not len(values):
-        return Blank("no run measured it")
-    return f"{plus_minus(values.mean(), values.std(ddof=1), quantity)} (n={len(values)})"
+    return mean_sd_n(values.mean(), values.std(ddof=1), len(values), quantity)
 
 
 def quantity_of(column: str) -> str:

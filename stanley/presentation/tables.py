@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence
 
 import pandas as pd
 
-from ..experiment.ablation import variant_of
 from ..experiment.config import config_hash, flatten
+from ..experiment.options import variant_of
 from ..errors import ConfigError
 from ..plumbing.io import write_csv
 from ..plumbing.rundir import RUN_TABLES, RunDir, Tables
@@ -25,7 +25,7 @@ def run_keys(run_dir: Path) -> dict:
 
 def gather(run_dirs: Iterable[str | Path], out_dir: str | Path, variants: Optional[Sequence[str]] = None) -> List[Path]:
     """``variants`` names each run's variant (a study's own names); by default it is read from
-    the run config (:func:`stanley.experiment.ablation.variant_of`)."""
+    the run config (:func:`stanley.experiment.options.variant_of`)."""
     out, run_dirs = Tables(out_dir), [RunDir(d) for d in run_dirs]
     if variants is not None and len(variants) != len(run_dirs):
         raise ConfigError(f"{len(variants)} variant names for {len(run_dirs)} run directories: give one per run")
@@ -56,3 +56,11 @@ def gather(run_dirs: Iterable[str | Path], out_dir: str | Path, variants: Option
             written.append(write_csv(out.table(kind), table[columns]))
     written.append(write_csv(out.table("provenance"), pd.DataFrame(provenance)))
     return written
+
+
+def read(out_dir: str | Path) -> Dict[str, Optional[pd.DataFrame]]:
+    """The gathered tables of ``out_dir`` back, one frame per kind (provenance included); None
+    for a kind no run had."""
+    out = Tables(out_dir)
+    return {kind: pd.read_csv(out.table(kind)) if out.table(kind).is_file() else None
+            for kind in (*KINDS, "provenance")}

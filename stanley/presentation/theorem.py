@@ -1,24 +1,20 @@
-"""The ``diagnostics`` context of the report: small tables, the figures, and the numbers behind
-the text on what Theorem 1 claims, what was measured and where the two differ.
+"""The data of the report's Theorem 1 section: small tables and the names and numbers behind
+the text on what the theorem claims, what was measured and where the two differ.
 
-Reads only ``RESULTS/diagnostics/*verdicts.csv`` and ``RESULTS/figures/diagnostics_*.png``;
-whatever is missing shows as "not run". The prose lives in the template
-(``diagnostics.html.j2``); this module hands it names and numbers only, read from the tables,
-so the text stays true when the config changes.
+Frames in (the diagnostics' verdict tables), data out: tables as frames (their number formats
+in ``frame.attrs``), lists of names; no file access and no HTML. The prose lives in the template
+(``diagnostics.html.j2``), so the text stays true when the config changes; the report module
+(:mod:`.report`) reads the files and renders. It reads the diagnostics' vocabulary
+(:mod:`stanley.diagnostics.verdicts`); the diagnostics never import the presentation.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pandas as pd
 
-from ..presentation.embed import figure, table_link
-from ..presentation.figures import display, sampler_order
-from ..presentation.formatting import html_table, number
-from ..plumbing.rundir import Layout
-from .verdicts import (
+from ..diagnostics.verdicts import (
     ALPHA,
     ESS_FLOOR,
     FAILS,
@@ -28,6 +24,8 @@ from .verdicts import (
     SUBSETS,
     UNRELIABLE,
 )
+from ..experiment.names import display, sampler_order
+from .formatting import number
 
 SHOWN = {"target": "target", "sampler": "sampler", "drift": "drift inequality", "reliable": "reliable",
          "reason": "why", "R": "R", "mu": "μ(R)",
@@ -42,45 +40,51 @@ QUANTITY = {"R": "setting", "mu": "mu", "mu_upper": "mu", "mu_far": "mu", "log_d
 """Each column's number format (:data:`stanley.presentation.formatting.DIGITS`)."""
 SETTINGS = ["step_size", "noise_scale", "threshold", "leapfrog", "beta", "samples", "directions", "radii"]
 UNADJUSTED = ("langevin", "stanley", "gd")  # no accept step: outside the theorem, used in training
-GRIDS = [  # (column, title, how a cell is shown): the small target x sampler tables
-    ("drift", "Drift inequality (in brackets: the 95% upper bound on μ at the chosen R)", None),
-    ("rho", "Speed: ρ per gradient evaluation (lower is faster; 1 is no progress)", "rho"),
-    ("rhat", "Mixing: R-hat, worst coordinate (above 1.1: chains have not mixed)", "rhat"),
-    ("log_eps", "Small set: log ε(R) (a dash: no transition density)", "log"),
-    ("bias", "Bias: distance of the long-run limit to the target (a dash: the kernel targets π exactly)", "bias"),
+GRIDS = [  # (column, how a cell is shown): the small target x sampler tables; their titles are in the template
+    ("drift", None), ("rho", "rho"), ("rhat", "rhat"), ("log_eps", "log"), ("bias", "bias"),
 ]
+UNIFORMITY = {"run": "run", "sampler": "sampler", "members": "saved networks", "drift": "drift inequality", "R": "R",
+              "mu": "μ(R)", "mu_upper": "μ upper", "log_delta": "log δ(R)", "mu_far": "μ at max radius",
+              "members_holding_alone": "networks holding alone"}
 
 
-def _html(frame: pd.DataFrame, columns: Dict[str, str]) -> str:
-    shown = frame[[c for c in columns if c in frame]].copy()
-    if "sampler" in shown:
-        shown["sampler"] = shown["sampler"].map(display)
-    formats = {columns[c]: QUANTITY.get(c, "setting") for c in shown.columns if c in QUANTITY or c in SETTINGS}
-    return html_table(shown.rename(columns=columns), formats=formats)
+def shown(frame: pd.DataFrame, columns: Dict[str, str]) -> pd.DataFrame:
+    """The ``columns`` of ``frame`` under their display names, samplers named for readers; each
+    column's number format in ``attrs["formats"]`` (the report's table filter reads it)."""
+    out = frame[[c for c in columns if c in frame]].copy()
+    if "sampler" in out:
+        out["sampler"] = out["sampler"].map(display)
+    formats = {columns[c]: QUANTITY.get(c, "setting") for c in out.columns if c in QUANTITY or c in SETTINGS}
+    out = out.rename(columns=columns)
+    out.attrs["formats"] = formats
+    return out
 
 
-def _ordered(table: pd.DataFrame) -> pd.DataFrame:
+def ordered(table: pd.DataFrame) -> pd.DataFrame:
+    """Targets in order of first appearance, samplers in the paper's order inside each."""
     order = {s: i for i, s in enumerate(sampler_order(list(table["sampler"].unique())))}
     targets = {t: i for i, t in enumerate(dict.fromkeys(table["target"]))}
     return table.assign(_t=table["target"].map(targets), _s=table["sampler"].map(order)) \
         .sort_values(["_t", "_s"]).drop(columns=["_t", "_s"])
 
 
-def _names(frame: pd.DataFrame, every: Optional[Dict[str, int]] = None) -> List[str]:
-    """'STANLEY, Langevin on student' per target ('every sampler on student' when none is missing)."""
+def groups(frame: pd.DataFrame, every: Optional[Dict[str, int]] = None) -> List[Dict[str, Any]]:
+    """Per target, the samplers of ``frame`` (display names, paper's order) and whether they are
+    all the target's samplers (``every``: target -> how many it has); the template words it."""
     out = []
     for target, part in frame.groupby("target", sort=False):
         names = [display(s) for s in sampler_order(list(part["sampler"]))]
         whole = every is not None and len(names) == every.get(target, -1) and len(names) > 1
-        out.append(f"{'every sampler' if whole else ', '.join(names)} on {target}")
+        out.append({"target": target, "samplers": names, "every": whole})
     return out
 
 
-def grids(table: pd.DataFrame) -> List[Dict[str, str]]:
-    """Small tables, one quantity each: rows targets, columns samplers."""
+def grids(table: pd.DataFrame) -> List[Dict[str, Any]]:
+    """Small tables, one quantity each: rows targets, columns samplers; the drift cell carries
+    the 95% upper bound on μ in brackets, a missing number says why on hover."""
     samplers = sampler_order(list(table["sampler"].unique()))
     out = []
-    for column, title, quantity in GRIDS:
+    for column, quantity in GRIDS:
         if column not in table:
             continue
         if quantity is None:
@@ -92,7 +96,8 @@ def grids(table: pd.DataFrame) -> List[Dict[str, str]]:
         wide = table.assign(_cell=cells).pivot(index="target", columns="sampler", values="_cell")
         wide = wide.reindex(index=list(dict.fromkeys(table["target"])), columns=samplers)
         wide = wide.rename(columns=display).reset_index()
-        out.append({"id": column, "title": title, "html": html_table(wide)})
+        wide.columns.name = None
+        out.append({"id": column, "table": wide})
     return out
 
 
@@ -110,55 +115,46 @@ def findings(table: pd.DataFrame, uniformity: Optional[pd.DataFrame]) -> Dict[st
         "theorem": {"n": len(theorem), "held": list(theorem[theorem["drift"] == HOLDS]["target"]),
                     "failed": list(theorem[theorem["drift"] == FAILS]["target"]),
                     "unsure": list(theorem[theorem["drift"] == UNRELIABLE]["target"])} if len(theorem) else None,
-        "growing": _names(table[table["mu_far"] > 1 + NEAR_ONE], every),
-        "creeping": _names(table[(table["mu_far"] - 1).abs() <= NEAR_ONE], every),
-        "geometric": _names(kept[kept["rate"] == "geometric"], every_kept) if "rate" in kept else None,
-        "infinite": _names(table[table["drift"] == INFINITE], every),
-        "unreliable": _names(table[table["drift"] == UNRELIABLE], every),
-        "unadjusted_failing": _names(unadjusted[unadjusted["drift"].isin([FAILS, INFINITE])]),
-        "unadjusted_holding": _names(unadjusted[unadjusted["drift"] == HOLDS]),
+        "growing": groups(table[table["mu_far"] > 1 + NEAR_ONE], every),
+        "creeping": groups(table[(table["mu_far"] - 1).abs() <= NEAR_ONE], every),
+        "geometric": groups(kept[kept["rate"] == "geometric"], every_kept) if "rate" in kept else None,
+        "infinite": groups(table[table["drift"] == INFINITE], every),
+        "unreliable": groups(table[table["drift"] == UNRELIABLE], every),
+        "unadjusted_failing": groups(unadjusted[unadjusted["drift"].isin([FAILS, INFINITE])]),
+        "unadjusted_holding": groups(unadjusted[unadjusted["drift"] == HOLDS]),
         "biases": bool(unadjusted.get("bias", pd.Series(dtype=float)).notna().any()),
         "floor": (number(floors.min(), "bias"), number(floors.max(), "bias")) if len(floors) else None,
         "gd": "gd" in set(table["sampler"]),
-        "tiny": _names(kept[kept["log_eps"] < -20], every_kept) if "log_eps" in kept else [],
-        "stuck": _names(kept[kept["rhat"] > 1.1], every_kept) if "rhat" in kept else [],
-        "slow": _names(kept[kept["rho"] > 0.995], every_kept) if "rho" in kept else [],
-        "ess_floor": ESS_FLOOR, "subsets": SUBSETS, "alpha": ALPHA, "near_one": f"{NEAR_ONE:.0%}",
+        "tiny": groups(kept[kept["log_eps"] < -20], every_kept) if "log_eps" in kept else [],
+        "stuck": groups(kept[kept["rhat"] > 1.1], every_kept) if "rhat" in kept else [],
+        "slow": groups(kept[kept["rho"] > 0.995], every_kept) if "rho" in kept else [],
+        "near_one": NEAR_ONE,
         "uniformity": None,
     }
     if uniformity is not None and len(uniformity):
         held = uniformity[uniformity["drift"] == HOLDS]
         out["uniformity"] = {
             "n": len(uniformity), "held": [display(s) for s in held["sampler"]],
-            "alone": [f"{display(s)}: {k} of {n}" for s, k, n in
+            "alone": [{"sampler": display(s), "holding": int(k), "members": int(n)} for s, k, n in
                       zip(uniformity["sampler"], uniformity["members_holding_alone"], uniformity["members"])],
         }
     return out
 
 
-def report_context(results_dir: str | Path) -> Dict[str, Any]:
-    layout = Layout(results_dir)
-    verdicts_file, uniformity_file = layout.diagnostics_verdicts, layout.uniformity_verdicts
-    table = pd.read_csv(verdicts_file) if verdicts_file.is_file() else None
-    uniformity = pd.read_csv(uniformity_file) if uniformity_file.is_file() else None
-    context: Dict[str, Any] = {
+def section(table: Optional[pd.DataFrame], uniformity: Optional[pd.DataFrame]) -> Dict[str, Any]:
+    """The section's data from the verdict tables (None where not run)."""
+    out: Dict[str, Any] = {
         "run": table is not None, "uniformity_run": uniformity is not None,
         "method": {"ess_floor": ESS_FLOOR, "subsets": SUBSETS, "alpha": ALPHA},
         "findings": None, "grids": [], "verdicts": None, "settings": None, "uniformity": None,
-        "figures": {name: figure(layout.diagnostics_figure(name)) for name in ("drift", "rate", "uniformity")},
-        "downloads": {"verdicts": table_link(verdicts_file), "uniformity": table_link(uniformity_file)},
     }
     if table is not None:
-        table = _ordered(table)
-        context["verdicts"] = _html(table, SHOWN)
+        table = ordered(table)
+        out["verdicts"] = shown(table, SHOWN)
         settings = table.groupby("target", sort=False).first().reset_index()  # first non-missing per column
-        context["settings"] = _html(settings, {"target": "target", **{c: c for c in SETTINGS}})
-        context["grids"] = grids(table)
-        context["findings"] = findings(table, uniformity)
+        out["settings"] = shown(settings, {"target": "target", **{c: c for c in SETTINGS}})
+        out["grids"] = grids(table)
+        out["findings"] = findings(table, uniformity)
     if uniformity is not None:
-        context["uniformity"] = _html(uniformity, {"run": "run", "sampler": "sampler", "members": "saved networks",
-                                                   "drift": "drift inequality", "R": "R", "mu": "μ(R)",
-                                                   "mu_upper": "μ upper", "log_delta": "log δ(R)",
-                                                   "mu_far": "μ at max radius",
-                                                   "members_holding_alone": "networks holding alone"})
-    return context
+        out["uniformity"] = shown(uniformity, UNIFORMITY)
+    return out
