@@ -1,12 +1,21 @@
-"""The ambiguity ablation: one switch at a time, the paper's run never duplicated."""
+"""The ambiguity ablation: one switch at a time, the paper's run never duplicated, on the toy and
+on images; the single-block spelling keeps its variants."""
 
 from __future__ import annotations
 
 import pytest
 
-from stanley.experiment import ablation, config
+from stanley.experiment import ablation, config, options, readings
 from stanley.sampling import samplers
 from stanley.errors import ConfigError
+
+IMAGE = {  # a shapes entry as the smoke config has it, its FID reference named (the workflow names it)
+    "data": {"image_size": 32, "noise": 0.03, "limit": 100},
+    "model": {"name": "convnet", "options": {"n_f": 8}},
+    "sampler": {"options": {"threshold": 2.0e-4}},
+    "training": {"iterations": 20, "batch_size": 16, "n_chains": 16, "mcmc_steps": 10, "init": "uniform"},
+    "fid": {"every": 10, "n_samples": 50, "proxy": True, "reference": "ref.npz"},
+}
 
 
 def suite(**spec):
@@ -17,9 +26,17 @@ def suite(**spec):
     }
 
 
+def two_sets(**blocks):
+    """The rings and a stand-in image set, STANLEY's two readings on the images; ``blocks``: the ablation."""
+    base = suite()
+    base.pop("ablation")
+    return {**base, "datasets": ["rings", "shapes"], "samplers_per_dataset": {"shapes": ["stanley", "stanley_code", "langevin"]},
+            "per_dataset": {"shapes": IMAGE}, "ablation": blocks}
+
+
 def test_one_switch_at_a_time():
     switches = {"norm": ["coordinate", "sample"], "noise_power": [1.0], "drift": ["unscaled"], "refresh": ["iteration"]}
-    variants = ablation.variants(suite(switches=switches))
+    variants = ablation.variants(suite(switches=switches))["rings"]
     assert sorted(variants) == ["drift=unscaled", "noise_power=1", "norm=sample", "refresh=iteration"]  # coordinate is the paper's
     paper = config.resolve_run(suite(), "rings", "stanley", 0)
     for name, runs in variants.items():
@@ -32,15 +49,85 @@ def test_one_switch_at_a_time():
     assert ablation.variant_of(paper) == ablation.PAPER
 
 
+def test_the_single_block_keeps_its_variants():
+    """Written down from the single-block ablation before data sets could be listed: the same
+    names, seeds and sampler blocks; and the per-data-set spelling gives the same runs."""
+    switches = {"norm": ["coordinate", "sample"], "noise_power": [1.0], "drift": ["unscaled"], "refresh": ["iteration"]}
+    shared = {"step_size": 2.0, "noise_scale": 0.01, "threshold": 0.01, "norm": "coordinate", "noise_power": 0.5,
+              "drift": "scaled", "refresh": "step"}
+    before = {"norm=sample": {"norm": "sample"}, "noise_power=1": {"noise_power": 1.0},
+              "drift=unscaled": {"drift": "unscaled"}, "refresh=iteration": {"refresh": "iteration"}}
+    single = ablation.variants(suite(switches=switches))
+    assert list(single) == ["rings"] and list(single["rings"]) == list(before)
+    for name, runs in single["rings"].items():
+        assert list(runs) == [0, 1]
+        for seed, run in runs.items():
+            assert run["sampler"] == {"name": "stanley", "options": {**shared, **before[name]}} and run["seed"] == seed
+    per_dataset = suite()
+    per_dataset["ablation"] = {"rings": {"sampler": "stanley", "seeds": [0, 1], "switches": switches}}
+    assert ablation.variants(per_dataset) == single
+    assert ablation.check(per_dataset) == ablation.check(suite(switches=switches))
+
+
+def flat_options(run):
+    """Every key of a run config, the sampler's options as the kernel takes them (pins and defaults in)."""
+    effective = options.check_sampler(run["sampler"]["name"], run["sampler"]["options"])
+    return config.flatten({**run, "sampler": {"name": run["sampler"]["name"], "options": effective}})
+
+
+def test_image_variants_are_one_switch_from_the_paper_text():
+    code_switches = {k: v for k, v in readings.PINNED["stanley_code"].items() if k != "noise_sd"}
+    switches = {**{k: [v] for k, v in code_switches.items()}, "norm": ["pixel", "sample"], "refresh": ["iteration"]}
+    spec = two_sets(rings={"switches": {"drift": ["unscaled"]}}, shapes={"seeds": [1], "switches": switches})
+    variants = ablation.variants(spec)
+    assert list(variants) == ["rings", "shapes"] and list(variants["rings"]) == ["drift=unscaled"]
+    assert set(variants["shapes"]) == {"norm=pixel", "norm=sample", "refresh=iteration", "drift=unscaled", "noise_power=1"}
+    paper = flat_options(config.resolve_run(spec, "shapes", "stanley", 1))
+    for name, runs in variants["shapes"].items():
+        assert list(runs) == [1]
+        run = flat_options(runs[1])
+        assert set(run) == set(paper)
+        differ = {key for key in paper if run[key] != paper[key]}
+        switch = name.split("=")[0]
+        assert differ == {f"sampler.options.{switch}"}, (name, differ)
+        assert ablation.label(switch, run[f"sampler.options.{switch}"]) == name
+    # the authors' code reading is these single switches taken together (and nothing else)
+    code = flat_options(config.resolve_run(spec, "shapes", "stanley_code", 1))
+    together = {**paper, **{f"sampler.options.{k}": v for k, v in code_switches.items()}}
+    assert {k: v for k, v in code.items() if k != "sampler.name"} == {k: v for k, v in together.items() if k != "sampler.name"}
+
+
 @pytest.mark.parametrize("spec, words", [
     ({"switches": {"nrom": ["sample"]}}, ["nrom", "norm"]),
     ({"switches": {"norm": ["l2"]}}, ["ablation.switches.norm"]),
     ({"sampler": "langevin"}, ["ablation.sampler"]),
     ({"seeds": [7]}, ["ablation.seeds"]),
     ({"dataset": "cifar10"}, ["ablation.dataset"]),
+    ({"dataset": ["rings", "cifar10"]}, ["ablation.dataset", "one block per data set"]),
 ])
 def test_bad_ablation_spec_names_the_key(spec, words):
     with pytest.raises(ConfigError) as error:
         ablation.variants(suite(**spec))
     for word in words:
         assert word in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("blocks, words", [
+    ({"cifar10": {"switches": {"drift": ["unscaled"]}}}, ["data set in ablation", "cifar10", "shapes"]),
+    ({"shape": {"switches": {"drift": ["unscaled"]}}}, ["'shape'", "shapes"]),
+    ({"shapes": {"switches": {"norm": ["channel"]}}}, ["ablation.shapes.switches.norm", "pixel"]),
+    ({"shapes": {"switches": {"noise_power": [2.0]}}}, ["ablation.shapes.switches.noise_power", "0.5"]),
+    ({"shapes": {"sampler": "stanley_mh", "switches": {}}}, ["ablation.shapes.sampler", "run on shapes"]),
+    ({"shapes": {"sampler": "stanley_code"}}, ["ablation.shapes.sampler", "stanley or stanley_mh"]),
+    ({"shapes": {"seeds": [5]}}, ["ablation.shapes.seeds"]),
+    ({"shapes": {"switchs": {}}}, ["ablation.shapes", "switchs"]),
+    ({"shapes": ["drift"]}, ["ablation.shapes must be a mapping"]),
+    ({"sampler": "stanley", "switches": {}}, ["no dataset"]),
+])
+def test_bad_per_dataset_ablation_is_one_line(blocks, words):
+    with pytest.raises(ConfigError) as error:
+        ablation.variants(two_sets(**blocks))
+    for word in words:
+        assert word in str(error.value), str(error.value)
+    assert "\n" not in str(error.value)
