@@ -55,7 +55,8 @@ def test_default_config_lists_the_paper_matrix(workdir):
     # rings x 7 samplers (two readings of STANLEY beside the paper's), each job a batch of 3 seeds;
     # 3 image sets x 6 samplers (two readings) x 3 seeds, a job each
     assert counts["train_toy_batch"] == 7 and counts["train"] == 54
-    assert counts["train_ablation_batch"] == 4 and "train_ablation" not in counts  # 4 variants x 3 seeds
+    # the ablation: on the rings 4 variants, each a batch of 3 seeds; on CIFAR-10 4 variants x 3 seeds, a job each
+    assert counts["train_ablation_batch"] == 4 and counts["train_ablation"] == 12 and counts["ablation_tables"] == 2
     assert counts["report"] == 1 and counts["fig1"] == 1
     # the tuning stage: 5 step multipliers for each (data set, sampler): (7 + 3 x 6) x 5 pilots, one choice per data set
     assert counts["train_pilot"] == 125 and counts["tune"] == 4
@@ -288,7 +289,7 @@ def test_training_jobs_print_one_short_command(workdir):
     """-p shows each training command, not the run config: that is written by its own job."""
     out = snakemake(workdir, "-n", "-p", "--cores", "1", "--configfile", "workflow/config/smoke.yaml").stdout
     train = [cmd for cmd in shell_commands(out) if " stanley train " in f" {cmd}"]
-    assert len(train) == 12 + 23 + 26  # the image matrix, the study runs, the pilots
+    assert len(train) == 12 + 23 + 26 + 3  # the image matrix, the study runs, the pilots, the shapes ablation
     for cmd in train:
         assert re.fullmatch(r"stanley train --config \S+/run\.yaml --out \S+ --threads 1( --tuned \S+)? > \S+\.log 2>&1",
                             cmd), cmd

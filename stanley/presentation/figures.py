@@ -309,22 +309,26 @@ def inpainting_figure(inputs: Sequence[str], out: str | Path, shown: int = 8) ->
 
 
 def ablation(inputs: Sequence[str], out: str | Path) -> Path:
-    """The ambiguity ablation: final toy metrics of each reading of STANLEY, one point per seed."""
-    table = pd.read_csv(inputs[0])
-    final = table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
-    order = ["paper"] + sorted(v for v in final["variant"].unique() if v != "paper")
-    metrics = [(m, display(m)) for m in ("kl", "tv", "sliced_w2")]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(order) + 1.6), sharey=True)
-    for ax, (column, title) in zip(axes, metrics):
-        sns.stripplot(final, x=column, y="variant", order=order, color=PALETTE["stanley"], size=6, ax=ax)
-        sns.pointplot(final, x=column, y="variant", order=order, errorbar=None, color="black", markers="|",
+    """The ambiguity ablation on one data set (its tables folder): how far each reading's chains
+    move and where its training ends, one point per seed."""
+    from . import ablation as summaries
+
+    final = summaries.finals(Tables(inputs[0]))
+    order = summaries.order(final["variant"])
+    metrics = list(summaries.columns(final).items())
+    dataset = display(final["dataset"].iloc[0])
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(order) + 1.6), sharey=True,
+                             squeeze=False)
+    for ax, (column, title) in zip(axes[0], metrics):
+        shown = final.dropna(subset=[column])
+        sns.stripplot(shown, x=column, y="variant", order=order, color=PALETTE["stanley"], size=6, ax=ax)
+        sns.pointplot(shown, x=column, y="variant", order=order, errorbar=None, color="black", markers="|",
                       linestyles="none", ax=ax)
         ax.set_title(title, fontsize=10), ax.set_xlabel(""), ax.set_ylabel("")
         ax.locator_params(axis="x", nbins=4)
-        if column != "tv":
-            value_scale(ax, final[column], axis="x")
-    fig.suptitle("STANLEY's ambiguous steps, one reading at a time: final rings metrics (dots: seeds, bar: mean)",
-                 fontsize=10)
+        if column != "tv" and len(shown):
+            value_scale(ax, shown[column], axis="x")
+    fig.suptitle(f"STANLEY's ambiguous steps on {dataset}, one reading at a time (dots: seeds, bar: mean)", fontsize=10)
     fig.tight_layout()
     return save(fig, out)
 

@@ -205,24 +205,19 @@ def provenance(table: pd.DataFrame) -> Dict[str, Any]:
     }
 
 
-def ablation_summary(table: pd.DataFrame) -> Dict[str, Any]:
-    """Final toy metrics per reading, mean ± sd over seeds, and each reading's change from the paper's."""
-    final = table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
-    columns = ["kl", "tv", "sliced_w2"]
-    means = final.groupby("variant")[columns].mean()
-    rows = []
-    for variant in ["paper"] + sorted(v for v in means.index if v != "paper"):
-        if variant not in means.index:
-            continue
-        part = final[final["variant"] == variant]
-        row = {"reading": variant, "seeds": int(part["seed"].nunique())}
-        for column in columns:
-            values = part[column].dropna()
-            shift = ("" if variant == "paper" or "paper" not in means.index
-                     else f" ({change(means.loc[variant, column] - means.loc['paper', column], means.loc[variant, column], column)})")
-            row[TOY_COLUMNS[column]] = f"{plus_minus(values.mean(), values.std(ddof=1), column)}{shift}"
-        rows.append(row)
-    return {"html": html_table(pd.DataFrame(rows)), "iteration": int(final["iteration"].max())}
+def ablation_context(layout: Layout) -> List[Dict[str, Any]]:
+    """One entry per ablated data set: its readings' movement and final metric beside the paper text's."""
+    from . import ablation
+
+    sections = []
+    for tables in layout.ablations():
+        dataset = tables.path.name
+        summary = ablation.summary(ablation.finals(tables))
+        sections.append({"dataset": dataset, "html": html_table(summary["rows"]), "iteration": summary["iteration"],
+                         "proxy": summary["proxy"], "figure": figure(layout.figure(f"ablation_{dataset}")),
+                         "downloads": {kind: table_link(tables.table(kind)) for kind in ("metrics", "eval", "fid")
+                                       if tables.table(kind).is_file()}})
+    return sections
 
 
 PRINTED = {"fid": "paper FID (Inception)", "is": "paper Inception score", "grad_norm": "paper chain-gradient norm",
@@ -359,10 +354,10 @@ def render(results: str | Path = "results", templates: str | Path | None = None,
     context: Dict[str, Any] = {
         "generated": now(), "git_commit": git_commit(), "scale": scale,
         "scale_note": SCALES.get(scale, scale),
-        "figures": {name: figure(layout.figure(name)) for name in ("fig1", "fig1_density", "toy_metrics", "training", "ablation")},
+        "figures": {name: figure(layout.figure(name)) for name in ("fig1", "fig1_density", "toy_metrics", "training")},
         "downloads": {name: table_link(tables.table(name)) for name in ("eval", "metrics", "provenance")},
         "toy": None, "provenance": None, "diagnostics": None, "unfinished": [],
-        "claims": None, "ablation": None, "paper_notes": [], "learning_notes": [], "claim_checkpoints": None,
+        "claims": None, "ablation": ablation_context(layout), "paper_notes": [], "learning_notes": [], "claim_checkpoints": None,
         "images": images_context(results, PAPER_FID_CURVES),
         "studies": studies_context(results, BEYOND_PAPER),
         "tuning": tuning_context(results), "chains": chains_context(tables),
@@ -391,10 +386,6 @@ def render(results: str | Path = "results", templates: str | Path | None = None,
                 described[column] = [change(v, w, m) if column == "difference" else change(v, w, m).lstrip("+")
                                      for v, w, m in zip(described[column], widths, checkpoint_table_metrics)]
         context["claim_checkpoints"] = html_table(described) if len(described) else None
-    ablation = layout.ablation_tables.table("eval")
-    if ablation.is_file():
-        context["ablation"] = ablation_summary(pd.read_csv(ablation))
-        context["downloads"]["ablation"] = table_link(ablation)
     context["downloads"]["claims"] = table_link(tables.table("claims"))
     context["unfinished"] = []
     if tables.table("provenance").is_file():

@@ -1,0 +1,81 @@
+"""The ambiguity ablation as the report shows it: for each run of one data set's ablation, how far
+its chains moved and where training ended (the toy metrics, or FID on images), and per reading the
+mean ± sd over seeds beside the paper-text runs. The figure and the report's table read the same
+rows, so they cannot disagree."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pandas as pd
+
+from ..experiment.ablation import PAPER
+from ..plumbing.rundir import Tables
+from .formatting import Blank, change, plus_minus
+
+TOY = ("kl", "tv", "sliced_w2")
+MOVEMENT = "movement per coordinate"
+"""mean |z_K - z_0| over the chains' coordinates (pixels and channels on images), as each run logs it."""
+
+
+def last(table: pd.DataFrame) -> pd.DataFrame:
+    """Each run's last row (its highest iteration)."""
+    return table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
+
+
+def finals(tables: Tables) -> pd.DataFrame:
+    """One row per run (variant, seed): its last logged movement, and its final toy metrics or FID
+    (with the FID's protocol: ``proxy`` or ``inception``)."""
+    metrics = last(pd.read_csv(tables.table("metrics")))
+    keys = ["variant", "seed"]
+    rows = metrics[keys + ["dataset", "iteration"] + (["movement"] if "movement" in metrics else [])]
+    if tables.table("eval").is_file():
+        evals = pd.read_csv(tables.table("eval"))
+        shown = [c for c in TOY if c in evals and evals[c].notna().any()]
+        if shown:
+            evals = last(evals.dropna(subset=shown, how="all"))
+            rows = rows.merge(evals[keys + shown], on=keys, how="left")
+    if tables.table("fid").is_file():
+        fid = last(pd.read_csv(tables.table("fid")))
+        rows = rows.merge(fid[keys + ["fid", "protocol"]], on=keys, how="left")
+    return rows.reset_index(drop=True)
+
+
+def order(variants) -> List[str]:
+    """The paper-text runs first (the reference row), then each variant by name."""
+    return [PAPER] * (PAPER in set(variants)) + sorted(v for v in set(variants) if v != PAPER)
+
+
+def columns(rows: pd.DataFrame) -> Dict[str, str]:
+    """The result columns present, each with its heading (FID says its protocol)."""
+    from .figures import display
+
+    named = {"movement": MOVEMENT} if "movement" in rows else {}
+    named.update({c: display(c) for c in TOY if c in rows})
+    if "fid" in rows:
+        protocols = "/".join(sorted(set(rows["protocol"].dropna())))
+        named["fid"] = f"FID ({protocols})" if protocols else "FID"
+    return named
+
+
+def summary(rows: pd.DataFrame) -> Dict[str, Any]:
+    """One row per reading: mean ± sd over seeds of each result, and in brackets the change of
+    the mean from the paper-text runs."""
+    named = columns(rows)
+    means = rows.groupby("variant")[list(named)].mean()
+    table = []
+    for variant in order(rows["variant"]):
+        part = rows[rows["variant"] == variant]
+        row = {"reading": f"{PAPER} (the matrix's runs)" if variant == PAPER else variant,
+               "seeds": int(part["seed"].nunique())}
+        for column, heading in named.items():
+            values, quantity = part[column].dropna(), "movement" if column == "movement" else column
+            if not len(values):
+                row[heading] = Blank("not logged by this reading's runs")
+                continue
+            shift = ("" if variant == PAPER or PAPER not in means.index
+                     else f" ({change(means.loc[variant, column] - means.loc[PAPER, column], means.loc[variant, column], quantity)})")
+            row[heading] = f"{plus_minus(values.mean(), values.std(ddof=1), quantity)}{shift}"
+        table.append(row)
+    return {"rows": pd.DataFrame(table), "iteration": int(rows["iteration"].max()),
+            "proxy": "fid" in rows and (rows["protocol"] == "proxy").any()}
