@@ -3,6 +3,8 @@ on images; the single-block spelling keeps its variants."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from stanley.experiment import ablation, config, options, readings
@@ -131,3 +133,52 @@ def test_bad_per_dataset_ablation_is_one_line(blocks, words):
     for word in words:
         assert word in str(error.value), str(error.value)
     assert "\n" not in str(error.value)
+
+
+def gathered(tmp_path, image: bool):
+    """An ablation's gathered tables as `stanley tables` writes them: two seeds per reading, the
+    movement logged at two iterations (the last one counts) and the final metric."""
+    from stanley.plumbing.rundir import Tables
+
+    moved = {"paper": (0.010, 0.014), "drift=unscaled": (1.4, 1.6)}  # each seed's last movement
+    metrics, scores = [], []
+    for variant, last in moved.items():
+        for seed, value in enumerate(last):
+            keys = {"dataset": "shapes" if image else "rings", "sampler": "stanley", "variant": variant, "seed": seed}
+            metrics += [{**keys, "iteration": 10, "movement": 99.0}, {**keys, "iteration": 20, "movement": value}]
+            score = 300.0 + 10 * seed - (100 if variant != "paper" else 0)
+            scores += [{**keys, "iteration": 20, "fid": score, "protocol": "proxy"} if image else
+                       {**keys, "iteration": 20, "kl": 1.0, "tv": 0.5, "sliced_w2": score / 1000}]
+    tables = Tables(tmp_path)
+    pd.DataFrame(metrics).to_csv(tables.table("metrics"), index=False)
+    pd.DataFrame(scores).to_csv(tables.table("fid" if image else "eval"), index=False)
+    return tables
+
+
+@pytest.mark.parametrize("image", [True, False])
+def test_the_ablation_table_shows_movement_and_the_final_metric_beside_the_paper(tmp_path, image):
+    from stanley.presentation import ablation as shown
+    from stanley.presentation.formatting import plus_minus
+
+    summary = shown.summary(shown.finals(gathered(tmp_path, image)))
+    rows = summary["rows"].set_index("reading")
+    assert list(rows.index) == ["paper (the matrix's runs)", "drift=unscaled"]  # the reference first
+    assert list(rows["seeds"]) == [2, 2]
+    movement = rows[shown.MOVEMENT]
+    assert movement.iloc[0] == plus_minus(0.012, np.std([0.010, 0.014], ddof=1), "movement")  # the last logged
+    assert movement.iloc[1] == plus_minus(1.5, np.std([1.4, 1.6], ddof=1), "movement") + " (+1.5)"
+    metric = "FID (proxy)" if image else "sliced W2"
+    assert metric in rows and rows[metric].iloc[1].endswith("(\u2212100)" if image else "(\u22120.100)")
+    assert summary["proxy"] is image and summary["iteration"] == 20
+
+
+def test_the_ablation_figure_draws_every_reading(tmp_path, monkeypatch):
+    from stanley.presentation import figures
+
+    drawn = []
+    monkeypatch.setattr(figures, "save", lambda fig, out: drawn.append(fig))
+    figures.ablation([str(gathered(tmp_path, image=True).path)], tmp_path / "ablation.png")
+    movement, fid = drawn[0].axes
+    assert movement.get_title() == "movement per coordinate" and fid.get_title() == "FID (proxy)"
+    assert [t.get_text() for t in movement.get_yticklabels()] == ["paper", "drift=unscaled"]  # shared by the panels
+    assert movement.get_xscale() == "log"  # 0.01 to 1.6 spans two decades

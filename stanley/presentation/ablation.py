@@ -78,4 +78,4 @@ def summary(rows: pd.DataFrame) -> Dict[str, Any]:
             row[heading] = f"{plus_minus(values.mean(), values.std(ddof=1), quantity)}{shift}"
         table.append(row)
     return {"rows": pd.DataFrame(table), "iteration": int(rows["iteration"].max()),
-            "proxy": "fid" in rows and (rows["protocol"] == "proxy").any()}
+            "proxy": bool("fid" in rows and (rows["protocol"] == "proxy").any())}
