@@ -45,7 +45,7 @@ rule train_ablation_batch:  # a toy variant's seeds as one batch, as train_toy_b
     benchmark:
         in_results("benchmarks/ablation/{dataset}/{variant}/batch.tsv")
     wildcard_constraints:
-        dataset=one_of(TOY_ABLATION),
+        dataset=one_of(BATCHED_ABLATION),
         variant="[a-z_]+=[a-z0-9.]+",
     conda:
         ENVIRONMENT

@@ -643,7 +643,9 @@ RUN_FILES = (
 # seeds trains one job per run
 TOY_ABLATION = [d for d in ABLATION_SPEC if d not in IMAGE_DATASETS and BATCHED]
 ABLATION_SEEDS = ABLATION_SPEC[TOY_ABLATION[0]]["seeds"] if TOY_ABLATION else []
-TOY_ABLATION = [d for d in TOY_ABLATION if ABLATION_SPEC[d]["seeds"] == ABLATION_SEEDS]
+BATCHED_ABLATION = [
+    d for d in TOY_ABLATION if ABLATION_SPEC[d]["seeds"] == ABLATION_SEEDS
+]
 
 
 def seed_outputs(directory, seeds, **wildcards):
