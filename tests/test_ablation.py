@@ -84,6 +84,8 @@ def test_image_variants_are_one_switch_from_the_paper_text():
     variants = ablation.variants(spec)
     assert list(variants) == ["rings", "shapes"] and list(variants["rings"]) == ["drift=unscaled"]
     assert set(variants["shapes"]) == {"norm=pixel", "norm=sample", "refresh=iteration", "drift=unscaled", "noise_power=1"}
+    checked = ablation.check(spec)  # the other readings the matrix runs there, shown beside the variants
+    assert checked["shapes"]["readings"] == ["stanley_code"] and checked["rings"]["readings"] == []
     paper = flat_options(config.resolve_run(spec, "shapes", "stanley", 1))
     for name, runs in variants["shapes"].items():
         assert list(runs) == [1]
@@ -137,16 +139,19 @@ def test_bad_per_dataset_ablation_is_one_line(blocks, words):
 
 def gathered(tmp_path, image: bool):
     """An ablation's gathered tables as `stanley tables` writes them: two seeds per reading, the
-    movement logged at two iterations (the last one counts) and the final metric."""
+    movement logged at two iterations (the last one counts) and the final metric; the matrix's run
+    of another reading is labelled "paper" there (its switches are its sampler's own)."""
     from stanley.plumbing.rundir import Tables
 
-    moved = {"paper": (0.010, 0.014), "drift=unscaled": (1.4, 1.6)}  # each seed's last movement
+    reading = "stanley_code" if image else "stanley_toy"
+    moved = {("stanley", "paper"): (0.010, 0.014), ("stanley", "drift=unscaled"): (1.4, 1.6),
+             (reading, "paper"): (2.0, 2.0)}  # each seed's last movement
     metrics, scores = [], []
-    for variant, last in moved.items():
+    for (sampler, variant), last in moved.items():
         for seed, value in enumerate(last):
-            keys = {"dataset": "shapes" if image else "rings", "sampler": "stanley", "variant": variant, "seed": seed}
+            keys = {"dataset": "shapes" if image else "rings", "sampler": sampler, "variant": variant, "seed": seed}
             metrics += [{**keys, "iteration": 10, "movement": 99.0}, {**keys, "iteration": 20, "movement": value}]
-            score = 300.0 + 10 * seed - (100 if variant != "paper" else 0)
+            score = 300.0 + 10 * seed - (100 if (sampler, variant) != ("stanley", "paper") else 0)
             scores += [{**keys, "iteration": 20, "fid": score, "protocol": "proxy"} if image else
                        {**keys, "iteration": 20, "kl": 1.0, "tv": 0.5, "sliced_w2": score / 1000}]
     tables = Tables(tmp_path)
@@ -162,13 +167,17 @@ def test_the_ablation_table_shows_movement_and_the_final_metric_beside_the_paper
 
     summary = shown.summary(shown.finals(gathered(tmp_path, image)))
     rows = summary["rows"].set_index("reading")
-    assert list(rows.index) == ["paper (the matrix's runs)", "drift=unscaled"]  # the reference first
-    assert list(rows["seeds"]) == [2, 2]
+    label = "STANLEY (authors' image code)" if image else "STANLEY (authors' toy script)"
+    # the reference first, then the other reading (its switches together), then the variants
+    assert list(rows.index) == ["paper (the matrix's runs)", f"{label}, all its switches (the matrix's runs)",
+                                "drift=unscaled"]
+    assert list(rows["seeds"]) == [2, 2, 2]
     movement = rows[shown.MOVEMENT]
     assert movement.iloc[0] == plus_minus(0.012, np.std([0.010, 0.014], ddof=1), "movement")  # the last logged
-    assert movement.iloc[1] == plus_minus(1.5, np.std([1.4, 1.6], ddof=1), "movement") + " (+1.5)"
+    assert movement.iloc[1] == "2.0 \u00b1 0.0 (+2.0)"
+    assert movement.iloc[2] == plus_minus(1.5, np.std([1.4, 1.6], ddof=1), "movement") + " (+1.5)"
     metric = "FID (proxy)" if image else "sliced W2"
-    assert metric in rows and rows[metric].iloc[1].endswith("(\u2212100)" if image else "(\u22120.100)")
+    assert metric in rows and rows[metric].iloc[2].endswith("(\u2212100)" if image else "(\u22120.100)")
     assert summary["proxy"] is image and summary["iteration"] == 20
 
 
@@ -180,5 +189,6 @@ def test_the_ablation_figure_draws_every_reading(tmp_path, monkeypatch):
     figures.ablation([str(gathered(tmp_path, image=True).path)], tmp_path / "ablation.png")
     movement, fid = drawn[0].axes
     assert movement.get_title() == "movement per coordinate" and fid.get_title() == "FID (proxy)"
-    assert [t.get_text() for t in movement.get_yticklabels()] == ["paper", "drift=unscaled"]  # shared by the panels
+    labels = [t.get_text() for t in movement.get_yticklabels()]  # shared by the panels
+    assert labels == ["paper", "STANLEY (authors' image code)", "drift=unscaled"]
     assert movement.get_xscale() == "log"  # 0.01 to 1.6 spans two decades

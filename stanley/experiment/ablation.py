@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from . import options
+from . import options, readings
 from .config import deep_merge, resolve_run, samplers_of, validate_run
 from ..errors import ConfigError, unknown
 from .options import DRIFTS, NOISE_POWERS, NOISE_SDS, NORMS, REFRESHES
@@ -63,11 +63,15 @@ def check_block(suite: Dict[str, Any], dataset: Any, where: str, block: Any) -> 
             raise unknown(f"switch in {where}.switches:", switch, SWITCHES)
         if not isinstance(values, list) or any(v not in SWITCHES[switch] for v in values):
             raise ConfigError(f"{where}.switches.{switch} must be a list of {', '.join(map(str, SWITCHES[switch]))}")
-    return {"sampler": sampler, "seeds": seeds, "switches": switches}
+    # the other readings the matrix runs on this data set: their switches together, shown beside
+    # the variants (trained once, by the matrix)
+    beside = [name for name in readings.NAMES if name != readings.KERNEL and name in samplers_of(suite, dataset)]
+    return {"sampler": sampler, "seeds": seeds, "switches": switches, "readings": beside}
 
 
 def check(suite: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
-    """``{dataset: {sampler, seeds, switches}}``, in the config's order; ``{}`` without an ablation."""
+    """``{dataset: {sampler, seeds, switches, readings}}``, in the config's order; ``{}`` without an
+    ablation. ``readings``: the other readings of STANLEY the matrix runs on that data set."""
     spec = suite.get("ablation")
     if not spec:
         return {}

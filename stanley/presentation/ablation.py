@@ -9,6 +9,7 @@ from typing import Any, Dict, List
 
 import pandas as pd
 
+from ..experiment import readings
 from ..experiment.ablation import PAPER
 from ..plumbing.rundir import Tables
 from .formatting import Blank, change, plus_minus
@@ -23,27 +24,38 @@ def last(table: pd.DataFrame) -> pd.DataFrame:
     return table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
 
 
+OTHERS = [name for name in readings.NAMES if name != readings.KERNEL]
+"""The other readings of STANLEY: a matrix run of one, gathered beside the variants, is its own row."""
+
+
+def named(table: pd.DataFrame) -> pd.DataFrame:
+    """Each run's row name: its variant, or the reading it is."""
+    return table.assign(variant=table["variant"].where(~table["sampler"].isin(OTHERS), table["sampler"]))
+
+
 def finals(tables: Tables) -> pd.DataFrame:
     """One row per run (variant, seed): its last logged movement, and its final toy metrics or FID
     (with the FID's protocol: ``proxy`` or ``inception``)."""
-    metrics = last(pd.read_csv(tables.table("metrics")))
+    metrics = last(named(pd.read_csv(tables.table("metrics"))))
     keys = ["variant", "seed"]
     rows = metrics[keys + ["dataset", "iteration"] + (["movement"] if "movement" in metrics else [])]
     if tables.table("eval").is_file():
         evals = pd.read_csv(tables.table("eval"))
         shown = [c for c in TOY if c in evals and evals[c].notna().any()]
         if shown:
-            evals = last(evals.dropna(subset=shown, how="all"))
+            evals = last(named(evals.dropna(subset=shown, how="all")))
             rows = rows.merge(evals[keys + shown], on=keys, how="left")
     if tables.table("fid").is_file():
-        fid = last(pd.read_csv(tables.table("fid")))
+        fid = last(named(pd.read_csv(tables.table("fid"))))
         rows = rows.merge(fid[keys + ["fid", "protocol"]], on=keys, how="left")
     return rows.reset_index(drop=True)
 
 
 def order(variants) -> List[str]:
-    """The paper-text runs first (the reference row), then each variant by name."""
-    return [PAPER] * (PAPER in set(variants)) + sorted(v for v in set(variants) if v != PAPER)
+    """The paper-text runs first (the reference row), the other readings, then each variant by name."""
+    present = set(variants)
+    first = [name for name in (PAPER, *OTHERS) if name in present]
+    return first + sorted(present - set(first))
 
 
 def columns(rows: pd.DataFrame) -> Dict[str, str]:
@@ -61,12 +73,15 @@ def columns(rows: pd.DataFrame) -> Dict[str, str]:
 def summary(rows: pd.DataFrame) -> Dict[str, Any]:
     """One row per reading: mean ± sd over seeds of each result, and in brackets the change of
     the mean from the paper-text runs."""
+    from .figures import display
+
     named = columns(rows)
     means = rows.groupby("variant")[list(named)].mean()
     table = []
     for variant in order(rows["variant"]):
         part = rows[rows["variant"] == variant]
-        row = {"reading": f"{PAPER} (the matrix's runs)" if variant == PAPER else variant,
+        row = {"reading": f"{PAPER} (the matrix's runs)" if variant == PAPER else
+               f"{display(variant)}, all its switches (the matrix's runs)" if variant in OTHERS else variant,
                "seeds": int(part["seed"].nunique())}
         for column, heading in named.items():
             values, quantity = part[column].dropna(), "movement" if column == "movement" else column

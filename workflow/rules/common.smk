@@ -538,10 +538,13 @@ ABLATION_TABLES = in_results("tables/ablation/{dataset}")
 
 
 def ablation_dirs(dataset):
-    """Every variant run of a data set, and the paper-reading runs they are compared with."""
+    """Every variant run of a data set, and the matrix's runs they are shown beside: the paper's
+    reading (the reference) and the other readings of STANLEY (all their switches together).
+    """
     spec = ABLATION_SPEC[dataset]
     paper = [
-        RUN_DIR.format(dataset=dataset, sampler=spec["sampler"], seed=seed)
+        RUN_DIR.format(dataset=dataset, sampler=sampler, seed=seed)
+        for sampler in [spec["sampler"], *spec["readings"]]
         for seed in spec["seeds"]
     ]
     variants = [
