@@ -192,3 +192,21 @@ def test_the_ablation_figure_draws_every_reading(tmp_path, monkeypatch):
     labels = [t.get_text() for t in movement.get_yticklabels()]  # shared by the panels
     assert labels == ["paper", "STANLEY (authors' image code)", "drift=unscaled"]
     assert movement.get_xscale() == "log"  # 0.01 to 1.6 spans two decades
+
+
+def test_a_run_that_diverged_is_counted_and_its_last_values_shown(tmp_path):
+    from stanley.presentation import ablation as shown
+    from stanley.presentation.formatting import plus_minus
+
+    tables = gathered(tmp_path, image=True)
+    metrics = pd.read_csv(tables.table("metrics"))
+    stopped = (metrics["variant"] == "drift=unscaled") & (metrics["seed"] == 1)
+    metrics[~(stopped & (metrics["iteration"] == 20))].to_csv(tables.table("metrics"), index=False)
+    status = metrics[["dataset", "sampler", "variant", "seed"]].drop_duplicates().assign(status="completed")
+    status.loc[(status["variant"] == "drift=unscaled") & (status["seed"] == 1), "status"] = "diverged at iteration 11"
+    status.to_csv(tables.table("provenance"), index=False)
+    rows = shown.summary(shown.finals(tables))["rows"].set_index("reading")
+    assert rows.loc["drift=unscaled", "runs diverged"] == 1 and rows["runs diverged"].sum() == 1
+    assert rows.loc["drift=unscaled", "last iteration"] == "10\u201320"
+    assert rows.loc["paper (the matrix's runs)", "last iteration"] == "20"
+    assert rows.loc["drift=unscaled", shown.MOVEMENT].startswith(plus_minus(50.2, np.std([1.4, 99.0], ddof=1), "movement"))

@@ -48,6 +48,9 @@ def finals(tables: Tables) -> pd.DataFrame:
     if tables.table("fid").is_file():
         fid = last(named(pd.read_csv(tables.table("fid"))))
         rows = rows.merge(fid[keys + ["fid", "protocol"]], on=keys, how="left")
+    if tables.table("provenance").is_file():
+        status = named(pd.read_csv(tables.table("provenance")))
+        rows = rows.merge(status[keys + ["status"]], on=keys, how="left")
     return rows.reset_index(drop=True)
 
 
@@ -70,6 +73,12 @@ def columns(rows: pd.DataFrame) -> Dict[str, str]:
     return named
 
 
+def span(values: pd.Series) -> str:
+    """The runs' last iterations: one number, or the range where some stopped early."""
+    low, high = int(values.min()), int(values.max())
+    return f"{high:,}" if low == high else f"{low:,}\u2013{high:,}"
+
+
 def summary(rows: pd.DataFrame) -> Dict[str, Any]:
     """One row per reading: mean ± sd over seeds of each result, and in brackets the change of
     the mean from the paper-text runs."""
@@ -82,14 +91,18 @@ def summary(rows: pd.DataFrame) -> Dict[str, Any]:
         part = rows[rows["variant"] == variant]
         row = {"reading": f"{PAPER} (the matrix's runs)" if variant == PAPER else
                f"{display(variant)}, all its switches (the matrix's runs)" if variant in OTHERS else variant,
-               "seeds": int(part["seed"].nunique())}
+               "seeds": int(part["seed"].nunique()), "last iteration": span(part["iteration"])}
+        if "status" in part:  # a diverged run's values are its last before it stopped
+            row["runs diverged"] = int(part["status"].astype(str).str.startswith("diverged").sum())
         for column, heading in named.items():
             values, quantity = part[column].dropna(), "movement" if column == "movement" else column
             if not len(values):
                 row[heading] = Blank("not logged by this reading's runs")
                 continue
-            shift = ("" if variant == PAPER or PAPER not in means.index
-                     else f" ({change(means.loc[variant, column] - means.loc[PAPER, column], means.loc[variant, column], quantity)})")
+            mean, paper = means.loc[variant, column], means.loc[PAPER, column] if PAPER in means.index else None
+            # the change to the place of the larger of the two means, so a huge change is not shown to a small one's decimals
+            shift = ("" if variant == PAPER or paper is None or pd.isna(paper)
+                     else f" ({change(mean - paper, max(abs(mean), abs(paper)), quantity)})")
             row[heading] = f"{plus_minus(values.mean(), values.std(ddof=1), quantity)}{shift}"
         table.append(row)
     return {"rows": pd.DataFrame(table), "iteration": int(rows["iteration"].max()),
