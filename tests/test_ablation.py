@@ -169,7 +169,7 @@ def test_the_ablation_table_shows_movement_and_the_final_metric_beside_the_paper
     rows = summary["rows"].set_index("reading")
     label = "STANLEY (authors' image code)" if image else "STANLEY (authors' toy script)"
     # the reference first, then the other reading (its switches together), then the variants
-    assert list(rows.index) == ["paper (the matrix's runs)", f"{label}, all its switches (the matrix's runs)",
+    assert list(rows.index) == ["paper (the matrix's runs)", f"{label}, every option it pins at once (the matrix's runs)",
                                 "drift=unscaled"]
     assert list(rows["seeds"]) == [2, 2, 2]
     movement = rows[shown.MOVEMENT]

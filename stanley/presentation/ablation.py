@@ -90,7 +90,7 @@ def summary(rows: pd.DataFrame) -> Dict[str, Any]:
     for variant in order(rows["variant"]):
         part = rows[rows["variant"] == variant]
         row = {"reading": f"{PAPER} (the matrix's runs)" if variant == PAPER else
-               f"{display(variant)}, all its switches (the matrix's runs)" if variant in OTHERS else variant,
+               f"{display(variant)}, every option it pins at once (the matrix's runs)" if variant in OTHERS else variant,
                "seeds": int(part["seed"].nunique()), "last iteration": span(part["iteration"])}
         if "status" in part:  # a diverged run's values are its last before it stopped
             row["runs diverged"] = int(part["status"].astype(str).str.startswith("diverged").sum())
