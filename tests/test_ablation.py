@@ -162,10 +162,10 @@ def gathered(tmp_path, image: bool):
 
 @pytest.mark.parametrize("image", [True, False])
 def test_the_ablation_table_shows_movement_and_the_final_metric_beside_the_paper(tmp_path, image):
-    from stanley.presentation import ablation as shown
+    from stanley.presentation import ablation as shown, figures
     from stanley.presentation.formatting import plus_minus
 
-    summary = shown.summary(shown.finals(gathered(tmp_path, image)))
+    summary = shown.summary(shown.finals(gathered(tmp_path, image)), figures.display)
     rows = summary["rows"].set_index("reading")
     label = "STANLEY (authors' image code)" if image else "STANLEY (authors' toy script)"
     # the reference first, then the other reading (its switches together), then the variants
@@ -195,7 +195,7 @@ def test_the_ablation_figure_draws_every_reading(tmp_path, monkeypatch):
 
 
 def test_a_run_that_diverged_is_counted_and_its_last_values_shown(tmp_path):
-    from stanley.presentation import ablation as shown
+    from stanley.presentation import ablation as shown, figures
     from stanley.presentation.formatting import plus_minus
 
     tables = gathered(tmp_path, image=True)
@@ -205,7 +205,7 @@ def test_a_run_that_diverged_is_counted_and_its_last_values_shown(tmp_path):
     status = metrics[["dataset", "sampler", "variant", "seed"]].drop_duplicates().assign(status="completed")
     status.loc[(status["variant"] == "drift=unscaled") & (status["seed"] == 1), "status"] = "diverged at iteration 11"
     status.to_csv(tables.table("provenance"), index=False)
-    rows = shown.summary(shown.finals(tables))["rows"].set_index("reading")
+    rows = shown.summary(shown.finals(tables), figures.display)["rows"].set_index("reading")
     assert rows.loc["drift=unscaled", "runs diverged"] == 1 and rows["runs diverged"].sum() == 1
     assert rows.loc["drift=unscaled", "last iteration"] == "10\u201320"
     assert rows.loc["paper (the matrix's runs)", "last iteration"] == "20"

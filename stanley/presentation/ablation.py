@@ -5,7 +5,7 @@ rows, so they cannot disagree."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List
 
 import pandas as pd
 
@@ -61,10 +61,9 @@ def order(variants) -> List[str]:
     return first + sorted(present - set(first))
 
 
-def columns(rows: pd.DataFrame) -> Dict[str, str]:
-    """The result columns present, each with its heading (FID says its protocol)."""
-    from .figures import display
-
+def columns(rows: pd.DataFrame, display: Callable[[str], str]) -> Dict[str, str]:
+    """The result columns present, each with its heading (FID says its protocol); ``display``:
+    the one spelling of names (:func:`stanley.presentation.figures.display`, which imports this module)."""
     named = {"movement": MOVEMENT} if "movement" in rows else {}
     named.update({c: display(c) for c in TOY if c in rows})
     if "fid" in rows:
@@ -79,12 +78,10 @@ def span(values: pd.Series) -> str:
     return f"{high:,}" if low == high else f"{low:,}\u2013{high:,}"
 
 
-def summary(rows: pd.DataFrame) -> Dict[str, Any]:
+def summary(rows: pd.DataFrame, display: Callable[[str], str]) -> Dict[str, Any]:
     """One row per reading: mean ± sd over seeds of each result, and in brackets the change of
     the mean from the paper-text runs."""
-    from .figures import display
-
-    named = columns(rows)
+    named = columns(rows, display)
     means = rows.groupby("variant")[list(named)].mean()
     table = []
     for variant in order(rows["variant"]):

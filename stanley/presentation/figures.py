@@ -316,7 +316,7 @@ def ablation(inputs: Sequence[str], out: str | Path) -> Path:
     final = summaries.finals(Tables(inputs[0]))
     order = [display(v) for v in summaries.order(final["variant"])]  # a reading by its label
     final = final.assign(variant=final["variant"].map(display))
-    metrics = list(summaries.columns(final).items())
+    metrics = list(summaries.columns(final, display).items())
     dataset = display(final["dataset"].iloc[0])
     fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(order) + 1.6), sharey=True,
                              squeeze=False)

@@ -212,7 +212,7 @@ def ablation_context(layout: Layout) -> List[Dict[str, Any]]:
     sections = []
     for tables in layout.ablations():
         dataset = tables.path.name
-        summary = ablation.summary(ablation.finals(tables))
+        summary = ablation.summary(ablation.finals(tables), display)
         sections.append({"dataset": dataset, "html": html_table(summary["rows"]), "iteration": summary["iteration"],
                          "proxy": summary["proxy"], "figure": figure(layout.figure(f"ablation_{dataset}")),
                          "downloads": {kind: table_link(tables.table(kind)) for kind in ("metrics", "eval", "fid")
