@@ -329,6 +329,7 @@ def ablation(inputs: Sequence[str], out: str | Path) -> Path:
         ax.locator_params(axis="x", nbins=4)
         if column != "tv" and len(shown):
             value_scale(ax, shown[column], axis="x")
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())  # a log axis over one or two decades: no crowded minor labels
     fig.suptitle(f"STANLEY's ambiguous steps on {dataset}, one reading at a time (dots: seeds, bar: mean)", fontsize=10)
     fig.tight_layout()
     return save(fig, out)
