@@ -158,6 +158,25 @@ def test_smoke_dag_studies_section(smoke_dag):
     assert beyond.count("data:image/png;base64,") == 4 and "25.08" in beyond  # Du et al.'s printed FID
 
 
+def ablation_section(results: Path) -> None:
+    """The report's ablation section: per data set a figure and a table, movement beside the final
+    metric, the proxy FID labelled, the paper text's row first and the authors' code reading beside it."""
+    html = (results / "report/index.html").read_text()
+    section = html[html.index('id="ablation"'):html.index('id="provenance"')]
+    assert section.count("data:image/png;base64,") == 2 and "<h3>rings</h3>" in section and "<h3>shapes</h3>" in section
+    shapes = section[section.index("<h3>shapes</h3>"):]
+    assert "<th>movement per coordinate</th><th>FID (proxy)</th>" in shapes and "FID (proxy): made without" in shapes
+    rows = re.findall(r"<tr><td>([^<]+)</td>", shapes)
+    assert rows[:2] == ["paper (the matrix&#x27;s runs)",
+                        "STANLEY (authors&#x27; image code), every option it pins at once (the matrix&#x27;s runs)"]
+    assert set(rows[2:]) == {"norm=pixel", "noise_power=1", "drift=unscaled"}  # the smoke config's switches
+
+
+@pytest.mark.slow
+def test_smoke_dag_ablation_section(smoke_dag):
+    ablation_section(smoke_dag / "results/smoke")
+
+
 @pytest.mark.slow
 def test_smoke_dag_replots_without_retraining(smoke_dag):
     figures = smoke_dag / "stanley/presentation/figures.py"
@@ -189,6 +208,8 @@ def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypat
     rings = [b for b in blocks if b.startswith("train_toy_batch:") and "wildcards: dataset=rings" in b]
     assert len(rings) == 7 and not any("stanley.plumbing.slots" in block or "gpu=1" in block for block in rings)
     assert all(block.count("--out results/runs/rings/") == 3 for block in rings)  # one batch writes every seed
+    ablation = [b for b in blocks if b.startswith("train_ablation:")]  # CIFAR-10's variants: a GPU job each
+    assert len(ablation) == 12 and all("stanley.plumbing.slots" in b and "gpu=1" in b for b in ablation)
 
 
 def test_one_seeds_file_of_a_toy_batch_is_a_target(workdir):
