@@ -109,7 +109,10 @@ def test_every_figure_writes_a_png(tmp_path):
     evals.to_csv(tmp_path / "eval.csv", index=False)
     metrics = evals.assign(energy_diff=1.0, grad_norm=2.0)
     metrics.to_csv(tmp_path / "metrics.csv", index=False)
-    evals.assign(variant=["paper", "norm=pixel"] * 4).to_csv(tmp_path / "ablation.csv", index=False)
+    ablation = tmp_path / "tables" / "ablation" / "rings"  # an ablation's gathered tables, as `stanley tables` writes them
+    ablation.mkdir(parents=True)
+    evals.assign(variant=["paper", "norm=pixel"] * 4).to_csv(ablation / "eval.csv", index=False)
+    metrics.assign(variant=["paper", "norm=pixel"] * 4, movement=0.1).to_csv(ablation / "metrics.csv", index=False)
 
     rng = np.random.default_rng(1)
     images, fids, inpainted = [], [], []
@@ -129,7 +132,7 @@ def test_every_figure_writes_a_png(tmp_path):
         paper, index=False)
 
     cases = {"fig1": samples, "fig1_density": samples, "toy_metrics": [tmp_path / "eval.csv"],
-             "training": [tmp_path / "metrics.csv"], "ablation": [tmp_path / "ablation.csv"],
+             "training": [tmp_path / "metrics.csv"], "ablation": [ablation],
              "fig2": images, "fig3": images, "fig4": [*fids, paper], "fig5": fids, "fig6": inpainted}
     assert set(cases) | {"study"} == set(figures.FIGURES)  # the study figure: tests/test_studies.py
     for name, inputs in cases.items():

@@ -61,10 +61,15 @@ def test_layout_paths_and_what_it_finds(tmp_path):
     layout = Layout(tmp_path)
     assert layout.run("rings", "stanley", 0).metrics == tmp_path / "runs/rings/stanley/seed0/metrics.csv"
     assert layout.tables.table("fid") == tmp_path / "tables/fid.csv"
-    assert layout.ablation_tables.table("eval") == tmp_path / "tables/ablation/eval.csv"
+    assert layout.ablation_tables("shapes").table("eval") == tmp_path / "tables/ablation/shapes/eval.csv"
     assert layout.figure("fig4") == tmp_path / "figures/fig4.png"
     assert layout.report.parent.parent == tmp_path  # each scale's results hold their own report
-    assert layout.studies() == [] and layout.inpainting_runs() == []
+    assert layout.studies() == [] and layout.inpainting_runs() == [] and layout.ablations() == []
+    for dataset in ("shapes", "rings"):
+        layout.ablation_tables(dataset).path.mkdir(parents=True)
+        layout.ablation_tables(dataset).table("metrics").write_text("iteration\n0\n")
+    (layout.tables.path / "ablation/cifar10").mkdir()  # gathered nothing yet
+    assert [t.path.name for t in layout.ablations()] == ["rings", "shapes"]
 
     for name in ("b_study", "a_study"):
         spec = layout.study_tables(name).study_spec

@@ -90,29 +90,6 @@ def test_inpainting_averages_images_within_a_run_then_runs_over_seeds():
     assert list(rows.index) == ["langevin", "stanley"]  # Figure 3's order
 
 
-def test_ablation_shift_is_each_readings_mean_minus_the_papers():
-    table = pd.DataFrame([{"variant": v, "seed": seed, "iteration": it, "kl": kl, "tv": 0.5, "sliced_w2": w2}
-                          for v, seed, it, kl, w2 in [
-                              ("paper", 0, 10, 9.0, 1.0), ("paper", 0, 20, 1.0, 0.2), ("paper", 1, 20, 3.0, 0.4),
-                              ("norm=pixel", 0, 20, 4.0, 0.3), ("norm=pixel", 1, 20, 6.0, np.nan),
-                              ("drift=unscaled", 0, 20, 2.0, 0.1)]])
-    stats, iteration = summaries.ablation(table)
-    assert iteration == 20 and list(stats["variant"]) == ["paper", "drift=unscaled", "norm=pixel"]
-    rows = stats.set_index("variant")
-    assert rows.loc["paper", "kl_mean"] == 2.0 and math.isnan(rows.loc["paper", "kl_shift"])
-    assert rows.loc["norm=pixel", "kl_mean"] == 5.0 and rows.loc["norm=pixel", "kl_shift"] == 3.0
-    assert rows.loc["norm=pixel", "kl_sd"] == pytest.approx(SQRT2) and rows.loc["norm=pixel", "seeds"] == 2
-    # a NaN seed is left out: norm=pixel's sliced W2 is its one value, 0.3, against the paper's 0.3
-    assert rows.loc["norm=pixel", "sliced_w2_n"] == 1 and rows.loc["norm=pixel", "sliced_w2_shift"] == pytest.approx(0.0)
-
-
-def test_ablation_without_the_papers_reading_has_no_shift():
-    table = pd.DataFrame({"variant": "norm=pixel", "seed": [0], "iteration": [5], "kl": [1.0], "tv": [0.1],
-                          "sliced_w2": [0.2]})
-    stats, _ = summaries.ablation(table)
-    assert math.isnan(stats.loc[0, "kl_shift"])
-
-
 def test_chains_floors_and_unfinished():
     metrics = pd.DataFrame([{"dataset": d, "sampler": s, "seed": seed, "iteration": it, "movement": m}
                             for d, s, seed, it, m in [("rings", "stanley", 0, 10, 9.0), ("rings", "stanley", 0, 20, 0.2),

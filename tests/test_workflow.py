@@ -55,7 +55,8 @@ def test_default_config_lists_the_paper_matrix(workdir):
     # rings x 7 samplers (two readings of STANLEY beside the paper's), each job a batch of 3 seeds;
     # 3 image sets x 6 samplers (two readings) x 3 seeds, a job each
     assert counts["train_toy_batch"] == 7 and counts["train"] == 54
-    assert counts["train_ablation_batch"] == 4 and "train_ablation" not in counts  # 4 variants x 3 seeds
+    # the ablation: on the rings 4 variants, each a batch of 3 seeds; on CIFAR-10 4 variants x 3 seeds, a job each
+    assert counts["train_ablation_batch"] == 4 and counts["train_ablation"] == 12 and counts["ablation_tables"] == 2
     assert counts["report"] == 1 and counts["fig1"] == 1
     # the tuning stage: 5 step multipliers for each (data set, sampler): (7 + 3 x 6) x 5 pilots, one choice per data set
     assert counts["train_pilot"] == 125 and counts["tune"] == 4
@@ -157,6 +158,25 @@ def test_smoke_dag_studies_section(smoke_dag):
     assert beyond.count("data:image/png;base64,") == 4 and "25.08" in beyond  # Du et al.'s printed FID
 
 
+def ablation_section(results: Path) -> None:
+    """The report's ablation section: per data set a figure and a table, movement beside the final
+    metric, the proxy FID labelled, the paper text's row first and the authors' code reading beside it."""
+    html = (results / "report/index.html").read_text()
+    section = html[html.index('id="ablation"'):html.index('id="provenance"')]
+    assert section.count("data:image/png;base64,") == 2 and "<h3>rings</h3>" in section and "<h3>shapes</h3>" in section
+    shapes = section[section.index("<h3>shapes</h3>"):]
+    assert "<th>movement per coordinate</th><th>FID (proxy)</th>" in shapes and "FID (proxy): made without" in shapes
+    rows = re.findall(r"<tr><td>([^<]+)</td>", shapes)
+    assert rows[:2] == ["paper (the matrix&#x27;s runs)",
+                        "STANLEY (authors&#x27; image code), every option it pins at once (the matrix&#x27;s runs)"]
+    assert set(rows[2:]) == {"norm=pixel", "noise_power=1", "drift=unscaled"}  # the smoke config's switches
+
+
+@pytest.mark.slow
+def test_smoke_dag_ablation_section(smoke_dag):
+    ablation_section(smoke_dag / "results/smoke")
+
+
 @pytest.mark.slow
 def test_smoke_dag_replots_without_retraining(smoke_dag):
     figures = smoke_dag / "stanley/presentation/figures.py"
@@ -188,6 +208,8 @@ def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypat
     rings = [b for b in blocks if b.startswith("train_toy_batch:") and "wildcards: dataset=rings" in b]
     assert len(rings) == 7 and not any("stanley.plumbing.slots" in block or "gpu=1" in block for block in rings)
     assert all(block.count("--out results/runs/rings/") == 3 for block in rings)  # one batch writes every seed
+    ablation = [b for b in blocks if b.startswith("train_ablation:")]  # CIFAR-10's variants: a GPU job each
+    assert len(ablation) == 12 and all("stanley.plumbing.slots" in b and "gpu=1" in b for b in ablation)
 
 
 def test_one_seeds_file_of_a_toy_batch_is_a_target(workdir):
@@ -288,7 +310,7 @@ def test_training_jobs_print_one_short_command(workdir):
     """-p shows each training command, not the run config: that is written by its own job."""
     out = snakemake(workdir, "-n", "-p", "--cores", "1", "--configfile", "workflow/config/smoke.yaml").stdout
     train = [cmd for cmd in shell_commands(out) if " stanley train " in f" {cmd}"]
-    assert len(train) == 12 + 23 + 26  # the image matrix, the study runs, the pilots
+    assert len(train) == 12 + 23 + 26 + 3  # the image matrix, the study runs, the pilots, the shapes ablation
     for cmd in train:
         assert re.fullmatch(r"stanley train --config \S+/run\.yaml --out \S+ --threads 1( --tuned \S+)? > \S+\.log 2>&1",
                             cmd), cmd

@@ -192,9 +192,13 @@ class Layout:
     def tables(self) -> Tables:
         return Tables(self.root / "tables")
 
-    @property
-    def ablation_tables(self) -> Tables:
-        return Tables(self.tables.path / "ablation")
+    def ablation_tables(self, dataset: str) -> Tables:
+        """One data set's ablation: its variants' and paper-text runs' tables."""
+        return Tables(self.tables.path / "ablation" / dataset)
+
+    def ablations(self) -> List[Tables]:
+        """The ablation table folders present, one per data set."""
+        return [Tables(metrics.parent) for metrics in sorted((self.tables.path / "ablation").glob("*/metrics.csv"))]
 
     def study_tables(self, name: str) -> Tables:
         return Tables(self.tables.path / "studies" / name)

@@ -19,7 +19,7 @@ import seaborn as sns  # noqa: E402
 
 from ..experiment.names import AXES, PALETTE, PAPER_NAMES, display, image_order, sampler_order  # noqa: E402
 from ..errors import ConfigError, unknown  # noqa: E402
-from . import summaries, tables  # noqa: E402
+from . import ablation as ablation_rows, summaries, tables  # noqa: E402
 from .formatting import number  # noqa: E402
 from ..plumbing.io import write_figure  # noqa: E402
 from ..plumbing.rundir import RunDir, Tables  # noqa: E402
@@ -264,22 +264,26 @@ def inpainting_figure(inputs: Sequence[str], out: str | Path, shown: int = 8) ->
 
 
 def ablation(inputs: Sequence[str], out: str | Path) -> Path:
-    """The ambiguity ablation: final toy metrics of each reading of STANLEY, one point per seed."""
-    table = pd.read_csv(inputs[0])
-    final = summaries.last_rows(table, ["variant", "seed"])
-    order = list(summaries.ablation(table)[0]["variant"])  # the paper's reading first, as in the report's table
-    metrics = [(m, display(m)) for m in ("kl", "tv", "sliced_w2")]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(order) + 1.6), sharey=True)
-    for ax, (column, title) in zip(axes, metrics):
-        sns.stripplot(final, x=column, y="variant", order=order, color=PALETTE["stanley"], size=6, ax=ax)
-        sns.pointplot(final, x=column, y="variant", order=order, errorbar=None, color="black", markers="|",
+    """The ambiguity ablation on one data set (its tables folder): how far each reading's chains
+    move and where its training ends, one point per seed."""
+    final = ablation_rows.finals(Tables(inputs[0]))
+    order = [display(v) for v in ablation_rows.order(final["variant"])]  # a reading by its label
+    final = final.assign(variant=final["variant"].map(display))
+    metrics = list(ablation_rows.columns(final, display).items())
+    dataset = display(final["dataset"].iloc[0])
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 0.5 * len(order) + 1.6), sharey=True,
+                             squeeze=False)
+    for ax, (column, title) in zip(axes[0], metrics):
+        shown = final.dropna(subset=[column])
+        sns.stripplot(shown, x=column, y="variant", order=order, color=PALETTE["stanley"], size=6, ax=ax)
+        sns.pointplot(shown, x=column, y="variant", order=order, errorbar=None, color="black", markers="|",
                       linestyles="none", ax=ax)
         ax.set_title(title, fontsize=10), ax.set_xlabel(""), ax.set_ylabel("")
         ax.locator_params(axis="x", nbins=4)
-        if column != "tv":
-            value_scale(ax, final[column], axis="x")
-    fig.suptitle("STANLEY's ambiguous steps, one reading at a time: final rings metrics (dots: seeds, bar: mean)",
-                 fontsize=10)
+        if column != "tv" and len(shown):
+            value_scale(ax, shown[column], axis="x")
+            ax.xaxis.set_minor_formatter(plt.NullFormatter())  # a log axis over one or two decades: no crowded minor labels
+    fig.suptitle(f"STANLEY's ambiguous steps on {dataset}, one reading at a time (dots: seeds, bar: mean)", fontsize=10)
     fig.tight_layout()
     return write_figure(out, fig)
 

@@ -17,7 +17,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from . import summaries, theorem
+from . import ablation, summaries, theorem
 from .claims import checkpoint_table, learning_notes
 from .embed import figure, table_link
 from ..experiment.names import AXES, display, sampler_order
@@ -29,7 +29,7 @@ from ..plumbing.provenance import git_commit, now
 
 SCALES = ("paper", "smoke")
 """The scales a report can be labelled with; the template says what each means."""
-FIGURES = ("fig1", "fig1_density", "toy_metrics", "training", "ablation")
+FIGURES = ("fig1", "fig1_density", "toy_metrics", "training")
 IMAGE_FIGURES = ("fig2", "fig3", "fig4", "fig5", "fig6")
 DIAGNOSTICS_FIGURES = ("drift", "rate", "uniformity")
 
@@ -41,7 +41,8 @@ def inputs(results: str | Path) -> Dict[str, Any]:
     tables = layout.tables
     return {
         "tables": {kind: tables.table(kind) for kind in ("eval", "metrics", "fid", "provenance", "claims")},
-        "ablation": layout.ablation_tables.table("eval"),
+        "ablation": {t.path.name: {"tables": t, "figure": layout.figure(f"ablation_{t.path.name}")}
+                     for t in layout.ablations()},
         "figures": {name: layout.figure(name) for name in (*FIGURES, *IMAGE_FIGURES)},
         "inpainting": [run.inpainting_table for run in layout.inpainting_runs()],
         "studies": {t.path.name: (t.path, layout.figure(f"study_{t.path.name}")) for t in layout.studies()},
@@ -210,16 +211,16 @@ def provenance(table: pd.DataFrame) -> Dict[str, Any]:
     }
 
 
-def ablation_context(table: pd.DataFrame) -> Dict[str, Any]:
-    """Final toy metrics per reading, mean ± sd over seeds, and each reading's change from the paper's."""
-    stats, iteration = summaries.ablation(table)
-    shown = pd.DataFrame({"reading": stats["variant"], "seeds": stats["seeds"].astype(int)})
-    for column in summaries.TOY_METRICS:
-        shifts = [("" if missing(d) else f" ({change(d, m, column)})") for d, m in
-                  zip(stats[f"{column}_shift"], stats[f"{column}_mean"])]
-        shown[TOY_COLUMNS[column]] = [f"{plus_minus(m, s, column)}{shift}" for m, s, shift in
-                                      zip(stats[f"{column}_mean"], stats[f"{column}_sd"], shifts)]
-    return {"table": shown, "iteration": iteration}
+def ablation_context(ablations: Dict[str, Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """One entry per ablated data set: its readings' movement and final metric beside the paper text's."""
+    sections = []
+    for dataset, files in ablations.items():
+        summary = ablation.summary(ablation.finals(files["tables"]), display)
+        sections.append({"dataset": dataset, "table": summary["rows"], "iteration": summary["iteration"],
+                         "proxy": summary["proxy"], "figure": figure(files["figure"]),
+                         "downloads": {kind: table_link(files["tables"].table(kind)) for kind in ("metrics", "eval", "fid")
+                                       if files["tables"].table(kind).is_file()}})
+    return sections
 
 
 PRINTED = {"fid": "paper FID (Inception)", "is": "paper Inception score", "grad_norm": "paper chain-gradient norm",
@@ -338,20 +339,19 @@ def context(inp: Dict[str, Any], scale: str) -> Dict[str, Any]:
     """Everything the templates show, from the report's inputs."""
     tables = {kind: _csv(path) for kind, path in inp["tables"].items()}
     toy = tables["eval"][tables["eval"]["dataset"] == "rings"] if tables["eval"] is not None else None
-    jobs, ledger, ablation = tables["provenance"], tables["claims"], _csv(inp["ablation"])
+    jobs, ledger = tables["provenance"], tables["claims"]
     curves = _csv(inp["paper_curves"])
     claimed = claims_context(ledger, tables) if ledger is not None else None
     return {
         "generated": now(), "git_commit": git_commit(), "scale": scale,
         "figures": {name: figure(inp["figures"][name]) for name in FIGURES},
-        "downloads": {**{name: table_link(inp["tables"][name]) for name in ("eval", "metrics", "provenance", "claims")},
-                      "ablation": table_link(inp["ablation"])},
+        "downloads": {name: table_link(inp["tables"][name]) for name in ("eval", "metrics", "provenance", "claims")},
         "toy": toy_context(toy) if toy is not None and len(toy) else None,
         "provenance": provenance(jobs) if jobs is not None else None,
         "unfinished": _named(summaries.unfinished(jobs)) if jobs is not None else [],
         "claims": claimed["rows"] if claimed else None,
         "claim_checkpoints": claimed["checkpoints"] if claimed else None,
-        "ablation": ablation_context(ablation) if ablation is not None else None,
+        "ablation": ablation_context(inp["ablation"]),
         "paper_notes": summaries.paper_log_checks(curves) if curves is not None else [],
         "learning_notes": learning_notes(tables["fid"], tables["provenance"]),
         "images": images_context(inp),

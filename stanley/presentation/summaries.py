@@ -15,7 +15,6 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..experiment.names import PAPER_NAMES, image_order, sampler_order
-from ..experiment.options import PAPER
 
 RUN = ["dataset", "sampler", "seed"]
 TOY_METRICS = ["kl", "tv", "sliced_w2"]
@@ -102,22 +101,6 @@ def inpainting(frame: pd.DataFrame) -> pd.DataFrame:
     out = stats.merge(settings.reset_index(), on=["dataset", "sampler"])
     parts = [in_sampler_order(part, image_order) for _, part in out.groupby("dataset", sort=False)]
     return pd.concat(parts, ignore_index=True)
-
-
-def ablation(table: pd.DataFrame) -> Tuple[pd.DataFrame, int]:
-    """Final toy metrics per reading, over seeds, and each mean's change from the paper's
-    reading (``COLUMN_shift``; NaN for the paper's own row or without it); the paper's reading
-    first, the others alphabetically. Returns (frame, the last iteration)."""
-    final = last_rows(table, ["variant", "seed"])
-    stats = over_seeds(final, ["variant"], TOY_METRICS)
-    seeds = final.groupby("variant")["seed"].nunique().rename("seeds")
-    stats = stats.merge(seeds.reset_index(), on="variant")
-    order = [PAPER] + sorted(v for v in stats["variant"] if v != PAPER)
-    stats = stats.set_index("variant").reindex([v for v in order if v in set(stats["variant"])])
-    for column in TOY_METRICS:
-        base = stats.loc[PAPER, f"{column}_mean"] if PAPER in stats.index else np.nan
-        stats[f"{column}_shift"] = np.where(stats.index == PAPER, np.nan, stats[f"{column}_mean"] - base)
-    return stats.reset_index(), int(final["iteration"].max())
 
 
 def chains(metrics: pd.DataFrame) -> List[Tuple[str, int, pd.DataFrame]]:

@@ -1,12 +1,13 @@
 # The ambiguity ablation (docs: the paper's ambiguities): STANLEY's ambiguous steps, one switch at
-# a time, against the matrix's own paper-reading runs. Variants train exactly as `train` does.
+# a time, on each data set of the config's `ablation`, against the matrix's own paper-reading runs.
+# Variants train exactly as `train` does: image runs one job each, toy runs in batches of seeds.
 
 
 use rule run_config as run_config_ablation with:
     output:
         f"{ABLATION_DIR}/run.yaml",
     log:
-        in_results("logs/run_config/ablation/{variant}/seed{seed}.log"),
+        in_results("logs/run_config/ablation/{dataset}/{variant}/seed{seed}.log"),
     wildcard_constraints:
         variant="[a-z_]+=[a-z0-9.]+",
     params:
@@ -15,26 +16,20 @@ use rule run_config as run_config_ablation with:
 
 use rule train as train_ablation with:
     input:
-        unpack(
-            lambda w: {
-                "config": f"{ABLATION_DIR}/run.yaml".format(**w),
-                **run_inputs(ABLATION_SPEC["dataset"], ablation_run(w)),
-                **tuning_input(ABLATION_SPEC["dataset"], ABLATION_SPEC["sampler"]),
-            }
-        ),
+        unpack(ablation_inputs),
     output:
         metrics=f"{ABLATION_DIR}/metrics.csv",
         eval=f"{ABLATION_DIR}/eval.csv",
         samples=f"{ABLATION_DIR}/samples.npz",
         provenance=f"{ABLATION_DIR}/provenance.json",
     log:
-        in_results("logs/ablation/{variant}/seed{seed}.log"),
+        in_results("logs/ablation/{dataset}/{variant}/seed{seed}.log"),
     benchmark:
-        in_results("benchmarks/ablation/{variant}/seed{seed}.tsv")
+        in_results("benchmarks/ablation/{dataset}/{variant}/seed{seed}.tsv")
     wildcard_constraints:
         variant="[a-z_]+=[a-z0-9.]+",
     resources:
-        gpu=lambda w: 1 if uses_gpu(ABLATION_SPEC["dataset"]) else 0,
+        gpu=lambda w: 1 if uses_gpu(w.dataset) else 0,
 
 
 ruleorder: train_ablation_batch > train_ablation
@@ -44,13 +39,14 @@ rule train_ablation_batch:  # a toy variant's seeds as one batch, as train_toy_b
     input:
         unpack(ablation_batch_inputs),
     output:
-        seed_outputs(ABLATION_DIR, ABLATION_SEEDS, variant=True),
+        seed_outputs(ABLATION_DIR, ABLATION_SEEDS, dataset=True, variant=True),
     log:
-        in_results("logs/ablation/{variant}/batch.log"),
+        in_results("logs/ablation/{dataset}/{variant}/batch.log"),
     benchmark:
-        in_results("benchmarks/ablation/{variant}/batch.tsv")
+        in_results("benchmarks/ablation/{dataset}/{variant}/batch.tsv")
     wildcard_constraints:
-        variant=one_of(TOY_ABLATION_VARIANTS),
+        dataset=one_of(BATCHED_ABLATION),
+        variant="[a-z_]+=[a-z0-9.]+",
     conda:
         ENVIRONMENT
     threads: 1
@@ -63,16 +59,18 @@ rule train_ablation_batch:  # a toy variant's seeds as one batch, as train_toy_b
 
 rule ablation_tables:
     input:
-        expand("{run}/metrics.csv", run=ablation_dirs()),
+        lambda w: expand("{run}/metrics.csv", run=ablation_dirs(w.dataset)),
     output:
-        eval=in_results("tables/ablation/eval.csv"),
-        metrics=in_results("tables/ablation/metrics.csv"),
+        eval=f"{ABLATION_TABLES}/eval.csv",
+        metrics=f"{ABLATION_TABLES}/metrics.csv",
     log:
-        in_results("logs/tables/ablation.log"),
+        in_results("logs/tables/ablation/{dataset}.log"),
+    wildcard_constraints:
+        dataset=one_of(ABLATION_SPEC),
     conda:
         ENVIRONMENT
     params:
-        runs=ablation_dirs(),
+        runs=lambda w: ablation_dirs(w.dataset),
         out=parent("eval"),
     shell:
         "stanley tables --runs {params.runs:q} --out {params.out:q} > {log:q} 2>&1"
@@ -80,17 +78,21 @@ rule ablation_tables:
 
 rule ablation_figure:
     input:
-        table=in_results("tables/ablation/eval.csv"),
+        tables=f"{ABLATION_TABLES}/metrics.csv",
         code=FIGURE_CODE,
     output:
         report(
-            in_results("figures/ablation.png"),
+            in_results("figures/ablation_{dataset}.png"),
             caption="../report/ablation.rst",
             category="Ambiguity ablation",
         ),
     log:
-        in_results("logs/figures/ablation.log"),
+        in_results("logs/figures/ablation_{dataset}.log"),
+    wildcard_constraints:
+        dataset=one_of(ABLATION_SPEC),
     conda:
         ENVIRONMENT
+    params:
+        tables=lambda w, input: os.path.dirname(input.tables),
     shell:
-        "stanley figure ablation --inputs {input.table:q} --out {output:q} > {log:q} 2>&1"
+        "stanley figure ablation --inputs {params.tables:q} --out {output:q} > {log:q} 2>&1"

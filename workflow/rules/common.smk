@@ -525,39 +525,52 @@ def uniformity_args(wildcards, output):
 
 
 # --------------------------------------------------------------------------- the ambiguity ablation
-# STANLEY's ambiguous steps (docs: the paper's ambiguities), one switch at a time, against the
-# matrix's own paper-reading runs.
+# STANLEY's ambiguous steps (docs: the paper's ambiguities), one switch at a time, on each data set
+# the config names, against the matrix's own paper-reading runs of that data set.
 try:
-    ABLATION = ablation_lib.variants(config)
-    ABLATION_SPEC = ablation_lib.check(config)
+    ABLATION_SPEC = ablation_lib.check(config)  # {dataset: {sampler, seeds, switches}}
+    ABLATION = ablation_lib.variants(with_fid_references(config))
 except ConfigError as error:
     raise WorkflowError(f"invalid config: {error}")
 
-ABLATION_DIR = in_results("ablation/{variant}/seed{seed}")
+ABLATION_DIR = in_results("ablation/{dataset}/{variant}/seed{seed}")
+ABLATION_TABLES = in_results("tables/ablation/{dataset}")
 
 
-def ablation_dirs():
-    """Every variant run, and the paper-reading runs they are compared with."""
-    if not ABLATION_SPEC:
-        return []
+def ablation_dirs(dataset):
+    """Every variant run of a data set, and the matrix's runs they are shown beside: the paper's
+    reading (the reference) and the other readings of STANLEY (all their switches together).
+    """
+    spec = ABLATION_SPEC[dataset]
     paper = [
-        RUN_DIR.format(
-            dataset=ABLATION_SPEC["dataset"],
-            sampler=ABLATION_SPEC["sampler"],
-            seed=seed,
-        )
-        for seed in ABLATION_SPEC["seeds"]
+        RUN_DIR.format(dataset=dataset, sampler=sampler, seed=seed)
+        for sampler in [spec["sampler"], *spec["readings"]]
+        for seed in spec["seeds"]
     ]
     variants = [
-        ABLATION_DIR.format(variant=v, seed=s)
-        for v, runs in ABLATION.items()
+        ABLATION_DIR.format(dataset=dataset, variant=v, seed=s)
+        for v, runs in ABLATION[dataset].items()
         for s in runs
     ]
     return paper + variants
 
 
 def ablation_run(wildcards):
-    return ABLATION[wildcards.variant][int(wildcards.seed)]
+    runs = ABLATION.get(wildcards.dataset, {}).get(wildcards.variant, {})
+    if int(wildcards.seed) not in runs:
+        key = f"{wildcards.dataset}|{wildcards.variant}|{wildcards.seed}"
+        raise WorkflowError(f"{key} is not a run of this config's ablation")
+    return runs[int(wildcards.seed)]
+
+
+def ablation_inputs(wildcards):
+    """A variant run's inputs: its config, an image set's data and FID files, the tuning choice."""
+    dataset = wildcards.dataset
+    return {
+        "config": f"{ABLATION_DIR}/run.yaml".format(**wildcards),
+        **run_inputs(dataset, ablation_run(wildcards)),
+        **tuning_input(dataset, ABLATION_SPEC[dataset]["sampler"]),
+    }
 
 
 # --------------------------------------------------------------------------- studies
@@ -629,12 +642,13 @@ RUN_FILES = (
     "samples.npz",
     "provenance.json",
 )  # what `train` declares
-ABLATION_SEEDS = ABLATION_SPEC["seeds"] if ABLATION_SPEC else []
-TOY_ABLATION_VARIANTS = (
-    list(ABLATION)
-    if BATCHED and ABLATION_SPEC and ABLATION_SPEC["dataset"] not in IMAGE_DATASETS
-    else []
-)
+# the batches declare one list of seeds (the first toy ablation's); a toy ablation with other
+# seeds trains one job per run
+TOY_ABLATION = [d for d in ABLATION_SPEC if d not in IMAGE_DATASETS and BATCHED]
+ABLATION_SEEDS = ABLATION_SPEC[TOY_ABLATION[0]]["seeds"] if TOY_ABLATION else []
+BATCHED_ABLATION = [
+    d for d in TOY_ABLATION if ABLATION_SPEC[d]["seeds"] == ABLATION_SEEDS
+]
 
 
 def seed_outputs(directory, seeds, **wildcards):
@@ -672,11 +686,14 @@ def matrix_batch_inputs(wildcards):
 
 def ablation_batch_dirs(wildcards):
     return [
-        ABLATION_DIR.format(variant=wildcards.variant, seed=s) for s in ABLATION_SEEDS
+        ABLATION_DIR.format(
+            dataset=wildcards.dataset, variant=wildcards.variant, seed=s
+        )
+        for s in ABLATION_SEEDS
     ]
 
 
 def ablation_batch_inputs(wildcards):
     configs = [os.path.join(d, "run.yaml") for d in ablation_batch_dirs(wildcards)]
-    spec = ABLATION_SPEC
-    return {"configs": configs, **tuning_input(spec["dataset"], spec["sampler"])}
+    sampler = ABLATION_SPEC[wildcards.dataset]["sampler"]
+    return {"configs": configs, **tuning_input(wildcards.dataset, sampler)}

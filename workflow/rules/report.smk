@@ -8,7 +8,7 @@ rule report:
         rules.tables.output,
         expand("{dir}/inpainting.csv", dir=inpainting_dirs()),
         rules.diagnostics.input,
-        rules.ablation_figure.output if ABLATION_SPEC else [],
+        expand(in_results("figures/ablation_{dataset}.png"), dataset=ABLATION_SPEC),
         expand(in_results("figures/study_{study}.png"), study=STUDIES),
         rules.tuning.input,
         claims=rules.claims.output[0],  # RESULTS/tables/claims.csv
