@@ -168,7 +168,7 @@ def _download(args: argparse.Namespace) -> None:
 def _inpaint(args: argparse.Namespace) -> None:
     import torch
 
-    from .images.inpainting import run_inpainting
+    from .learning.inpainting import run_inpainting
 
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -9,7 +9,8 @@ import torch
 import yaml
 
 from conftest import stanley
-from stanley.images import data, inpainting
+from stanley.images import data
+from stanley.learning import inpainting
 from stanley.plumbing.checkpoints import save_tensors
 from stanley.errors import ConfigError
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import data
+from ..images import data
 from ..sampling import samplers
 from ..errors import ConfigError
 from ..plumbing.io import write_atomic, write_csv
@@ -95,7 +95,7 @@ def masked_mse(completions: torch.Tensor, originals: torch.Tensor, mask: torch.T
 
 
 def load_model(run_dir: Path, run: Dict[str, Any], shape: Tuple[int, ...], device: torch.device) -> torch.nn.Module:
-    from ..learning.step import build_model
+    from .step import build_model
 
     weights = RunDir(run_dir).model
     if not weights.is_file():
@@ -112,7 +112,7 @@ def run_inpainting(run_dir: str | Path, n: int = 100, out_dir: str | Path | None
     """Inpaint ``n`` test images with a finished run's model and sampler; write
     ``inpainting.npz`` (uint8 originals, masked, completions; the mask; per-image MSE) and
     ``inpainting.csv`` (one row per image) into ``out_dir`` (default the run directory)."""
-    from ..learning.training import resolve_device
+    from .training import resolve_device
 
     run_dir = Path(run_dir)
     run = RunDir(run_dir).load_config()
