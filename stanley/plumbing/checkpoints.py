@@ -19,6 +19,7 @@ from typing import Any, Dict, Optional
 import torch
 
 from .io import remove_stale_temps, write_atomic
+from .rundir import checksum_of  # re-exported: the file name has one owner
 
 PATTERN = "ckpt_*.pt"
 MAGIC = b"STANLEY-CHECKPOINT sha256="  # then 64 hex digits, a newline, and torch.save's bytes
@@ -46,12 +47,6 @@ def decode(blob: bytes) -> Any:
     if hashlib.sha256(body).hexdigest() != expected:
         raise CorruptCheckpoint("its SHA-256 does not match its content (corrupted or edited)")
     return torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
-
-
-def checksum_of(path: Path) -> Path:
-    """The SHA-256 written beside a run's weights file (``model.pt.sha256``): the weights stay a
-    plain torch file that anyone can ``torch.load``, and the suite checks them before reading."""
-    return Path(f"{path}.sha256")
 
 
 def save_tensors(path: Path, payload: Any) -> Path:

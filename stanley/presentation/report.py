@@ -26,6 +26,7 @@ from .formatting import (
 from ..plumbing.io import write_text
 from .packaged import BEYOND_PAPER, PAPER_FID_CURVES, TEMPLATES
 from ..plumbing.rundir import Layout, Tables
+from ..plumbing.view import declared_view
 from ..plumbing.provenance import git_commit, now
 
 SCALES = {
@@ -407,3 +408,11 @@ def render(results: str | Path = "results", templates: str | Path | None = None,
                              undefined=jinja2.StrictUndefined)
     env.filters.update(number=number, display=display)  # the templates' numbers and names: the same owners
     return write_text(out if out is not None else layout.report, env.get_template("index.html.j2").render(**context))
+
+
+def render_declared(inputs: List[str | Path], results: str | Path = "results", templates: str | Path | None = None,
+                    out: str | Path | None = None, scale: str = "paper") -> Path:
+    """:func:`render` from the listed result files only (the workflow lists what its DAG declares:
+    ``Plan.report_inputs``), so a file an earlier config left in ``results`` never reaches the report."""
+    with declared_view(results, inputs) as view:
+        return render(view, templates, out if out is not None else Layout(results).report, scale)
