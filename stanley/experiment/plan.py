@@ -1,9 +1,8 @@
 """The experiment plan: a checked suite config and a results folder, turned into every job as data.
 
 Each job has a kind, a key, the files it reads and the files it writes; a training job also has
-its resolved run config and its run directory. The workflow's rules are lookups over one
-:class:`Plan` (``workflow/rules/common.smk`` builds it once); tests check the plan without
-Snakemake. File names come from :mod:`stanley.plumbing.rundir`, configs from
+its resolved run config and its run directory. A workflow builds one :class:`Plan` and looks
+everything up in it; tests check the plan without any workflow engine. File names come from :mod:`stanley.plumbing.rundir`, configs from
 :mod:`stanley.experiment.config` and the stage modules (tuning, ablation, studies, diagnostics).
 Importing this module loads no torch; building a plan checks toy targets and the diagnostics
 block, which does.
@@ -249,14 +248,14 @@ class Plan:
                 if path not in batched and (file_set is None or run.file_set == file_set)]
 
     def training_run(self, path: str) -> Run:
-        """The run trained in a directory (a wildcard of the training rules)."""
+        """The run trained in a directory."""
         runs = self.training_runs()
         if path not in runs:
             raise ConfigError(f"{path} is not a run directory of this config's plan")
         return runs[path]
 
     def relative(self, path: str) -> str:
-        """A path under the results folder, relative to it (the training rules' wildcard)."""
+        """A path under the results folder, relative to it (how a workflow may name a run)."""
         return os.path.relpath(path, self.layout.root)
 
     # ------------------------------------------------------------------ tuning
