@@ -316,9 +316,12 @@ class Plan:
                               f"{self.samplers_of(dataset)}")
         return [s for s in self.samplers_of(dataset) if chosen is None or s in chosen]
 
+    def inpainting_keys(self) -> List[Key]:
+        """``(dataset, sampler, seed)`` of every matrix run whose model inpaints."""
+        return [(self.inpainting["dataset"], s, seed) for s in self.inpainting_samplers() for seed in self.seeds]
+
     def inpainting_dirs(self) -> List[RunDir]:
-        dataset = self.inpainting["dataset"]
-        return [self.layout.inpainting(dataset, s, seed) for s in self.inpainting_samplers() for seed in self.seeds]
+        return [self.layout.inpainting(*key) for key in self.inpainting_keys()]
 
     def inpainting_options(self) -> List[str]:
         options = ["--n", str(self.inpainting["n"])]
@@ -335,11 +338,9 @@ class Plan:
 
     def uniformity_runs(self) -> Dict[str, Run]:
         """``{sampler: run}``: the matrix's training runs the uniformity check reads."""
-        u = self.diagnostics["uniformity"]
-        if u is None or (u["dataset"], u["seed"]) not in {(d, seed) for d, _, seed in self.matrix}:
-            return {}
-        return {s: self.matrix[(u["dataset"], s, u["seed"])] for s in u["samplers"]
-                if (u["dataset"], s, u["seed"]) in self.matrix}
+        u = self.diagnostics["uniformity"] or {"samplers": []}
+        keys = {s: (u["dataset"], s, u["seed"]) for s in u["samplers"]}
+        return {s: self.matrix[key] for s, key in keys.items() if key in self.matrix}
 
     def diagnostics_tables(self, kind: str) -> List[str]:
         return [str(self.layout.diagnostics_table(kind, t)) for t in self.diagnostics_targets]
@@ -455,10 +456,9 @@ class Plan:
         matrix = list(self.matrix.values())
         yield Job("tables", (), {"runs": [f for run in matrix for f in run.files.values()]},
                   {"tables": list(self.table_files(layout.tables, matrix).values())})
-        for directory in self.inpainting_dirs():
-            dataset, sampler, seed = directory.path.parts[-3], directory.path.parts[-2], directory.path.parts[-1][4:]
-            run = self.run(dataset, sampler, seed)
-            yield Job("inpaint", (dataset, sampler, int(seed)), {"run": [run.files["model"], run.files["config"]]},
+        for key in self.inpainting_keys():
+            directory = layout.inpainting(*key)
+            yield Job("inpaint", key, {"run": self.inpainting_run_inputs(*key)},
                       {"npz": [str(directory.inpainting_arrays)], "table": [str(directory.inpainting_table)]})
         for kind in ("drift", "minorisation", "rate", "mixing"):
             for target, path in zip(self.diagnostics_targets, self.diagnostics_tables(kind)):
@@ -489,6 +489,11 @@ class Plan:
         yield Job("claims", (), {"tables": self.claims_inputs()}, {"claims": [str(layout.tables.table("claims"))]})
         yield Job("report", (), {"results": self.report_inputs()}, {"report": [str(layout.report)]})
 
+    def inpainting_run_inputs(self, dataset: str, sampler: str, seed: int | str) -> List[str]:
+        """The files of a training run inpainting reads: its config and weights."""
+        files = self.run(dataset, sampler, seed).files
+        return [files["config"], files["model"], files["model_checksum"]]
+
     def uniformity_run_inputs(self, sampler: str) -> List[str]:
         """The files of a training run the uniformity check reads: its config and energy networks."""
         files = self.uniformity_runs()[sampler].files
@@ -499,10 +504,24 @@ class Plan:
 
 
 def _with_reference_sentinel(suite: Dict[str, Any]) -> Dict[str, Any]:
-    defaults = suite.get("defaults") or {}
-    if (defaults.get("fid") or {}).get("reference"):
+    """The suite with :data:`REFERENCE_SENTINEL` under every configured reference (an explicit
+    ``reference: null`` anywhere means "the default", so it is dropped first)."""
+    suite = _without_null_references(suite)
+    if ((suite.get("defaults") or {}).get("fid") or {}).get("reference"):
         return suite  # set for every run: nothing to make
     return suite_config.deep_merge(suite, {"defaults": {"fid": {"reference": REFERENCE_SENTINEL}}})
+
+
+def _without_null_references(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_without_null_references(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out = {key: _without_null_references(item) for key, item in value.items()}
+    fid = out.get("fid")
+    if isinstance(fid, dict) and "reference" in fid and fid["reference"] is None:
+        out["fid"] = {key: item for key, item in fid.items() if key != "reference"}
+    return out
 
 
 def _with_reference(run: Dict[str, Any], layout: Layout) -> Dict[str, Any]:

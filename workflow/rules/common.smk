@@ -183,25 +183,22 @@ DATA_CHECKED = pattern(LAYOUT.data_checked("{dataset}"))
 REFERENCE = pattern(LAYOUT.reference_stats("{dataset}", "{protocol}", "{size}"))
 
 
-def reference_run(wildcards, output):
-    reference = PLAN.references().get(output[0])
-    if reference is None:
-        raise WorkflowError(
-            f"{output[0]} is not a reference file of this config's plan"
-        )
-    return reference
-
-
-def reference_inputs(wildcards):
+def reference_run(wildcards):
+    """A run that uses these reference statistics: its data settings make them."""
     path = REFERENCE.format(**wildcards)
     run = PLAN.references().get(path)
     if run is None:
         raise WorkflowError(f"{path} is not a reference file of this config's plan")
-    return named({k: v for k, v in run.needs.items() if k in ("data", "inception")})
+    return run
+
+
+def reference_inputs(wildcards):
+    needs = reference_run(wildcards).needs
+    return named({k: v for k, v in needs.items() if k in ("data", "inception")})
 
 
 def reference_args(wildcards, output):
-    run = reference_run(wildcards, output)
+    run = reference_run(wildcards)
     spec = run.config["data"]
     args = ["--dataset", wildcards.dataset, "--root", spec["root"], "--image-size", wildcards.size,
             "--device", "cuda" if run.gpu else "cpu", "--out", output[0],
@@ -331,11 +328,6 @@ def image_figures():
 # --------------------------------------------------------------------------- inpainting
 # Image inpainting (the paper's Figure 6): each trained model of the inpainting data set fills
 # a masked centre square of its test images with its own sampler.
-
-
-def inpaint_inputs(wildcards):
-    files = PLAN.run(wildcards.dataset, wildcards.sampler, wildcards.seed).files
-    return {name: files[name] for name in ("model", "model_checksum", "config")}
 
 
 def inpaint_options(wildcards):

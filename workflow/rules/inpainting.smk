@@ -5,7 +5,7 @@
 
 rule inpaint:
     input:
-        unpack(inpaint_inputs),  # the finished run's weights and config
+        lambda w: PLAN.inpainting_run_inputs(w.dataset, w.sampler, w.seed),  # config, weights
     output:
         npz=pattern(INPAINT_DIR.inpainting_arrays),
         table=pattern(INPAINT_DIR.inpainting_table),
@@ -20,7 +20,7 @@ rule inpaint:
     resources:
         gpu=lambda w: int(uses_gpu(w.dataset)),
     params:
-        run=lambda w, input: os.path.dirname(input.config),
+        run=lambda w, input: os.path.dirname(input[0]),
         out=parent("npz"),
         options=inpaint_options,
         slot=slot_prefix,

@@ -67,8 +67,6 @@ rule study_figure:
     conda:
         ENVIRONMENT
     params:
-        tables=lambda w: os.path.dirname(
-            pattern(LAYOUT.study_tables(w.study).study_spec)
-        ),
+        tables=lambda w, input: os.path.dirname(input.data[0]),  # the study's tables folder
     shell:
         "stanley figure study --inputs {params.tables:q} {input.paper:q} --out {output:q} > {log:q} 2>&1"
