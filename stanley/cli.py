@@ -69,11 +69,12 @@ def _train(args: argparse.Namespace) -> None:
 def _tune(args: argparse.Namespace) -> None:
     from .experiment import tuning
     from .plumbing.io import write_csv, write_yaml
+    from .plumbing.rundir import TUNING_CHOICE, TUNING_TABLE
 
     table = tuning.tuning_table(args.pilots, args.points, args.fraction, args.tolerance)
     out = Path(args.out)
-    write_csv(out / "pilots.csv", table)
-    write_yaml(out / "choice.yaml", tuning.choice(table))
+    write_csv(out / TUNING_TABLE, table)
+    write_yaml(out / TUNING_CHOICE, tuning.choice(table))
     print(f"stanley: tuning choice for {len(table)} pilots written to {out}")
 
 

@@ -151,6 +151,11 @@ def test_a_configured_reference_wins_at_every_level(level, tmp_path):
     assert set(plan.references()) == ({expected_stanley} if level == "per_sampler" else set())
 
 
+def test_an_explicit_null_reference_means_the_default():
+    plan = Plan.from_suite(shapes_suite(per_sampler={"langevin": {"fid": {"reference": None}}}), "out")
+    assert plan.run("shapes", "langevin", 0).config["fid"]["reference"] == "out/reference/shapes_proxy_32.npz"
+
+
 def test_fid_off_needs_no_reference_and_declares_no_fid_table():
     plan = Plan.from_suite(shapes_suite(per_dataset={"shapes": {"fid": {"every": 0}}}), "out")
     run = plan.run("shapes", "stanley", 0)

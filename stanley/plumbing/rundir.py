@@ -22,6 +22,8 @@ RUN_TABLES = ("metrics", "eval", "fid")
 """A run's CSV tables, and the kinds gathered across runs (a kind no run has is skipped)."""
 STUDY_SPEC = "study.yaml"
 INPAINTING_TABLE = "inpainting.csv"
+TUNING_TABLE, TUNING_CHOICE = "pilots.csv", "choice.yaml"
+"""What ``stanley tune --out DIR`` writes: one row per pilot, and the choice runs train with."""
 CHECKSUM = ".sha256"
 """The suffix of the SHA-256 written beside a weights file (:mod:`stanley.plumbing.checkpoints`)."""
 
@@ -186,11 +188,11 @@ class Layout:
 
     def tuning_choice(self, dataset: str) -> Path:
         """``stanley tune``'s choice for every sampler of a data set (``--tuned``)."""
-        return self.tuning / dataset / "choice.yaml"
+        return self.tuning / dataset / TUNING_CHOICE
 
     def tuning_table(self, dataset: str) -> Path:
         """One row per pilot of a data set, the choice marked."""
-        return self.tuning / dataset / "pilots.csv"
+        return self.tuning / dataset / TUNING_TABLE
 
     def ablation_run(self, variant: str, seed: int | str) -> RunDir:
         """A variant of the ambiguity ablation (its unchanged reading is the matrix's run)."""
@@ -269,7 +271,7 @@ class Layout:
         return self.root / "tuning"
 
     def tuning_tables(self) -> List[Path]:
-        return sorted(self.tuning.glob("*/pilots.csv"))
+        return sorted(self.tuning.glob(f"*/{TUNING_TABLE}"))
 
     @property
     def report(self) -> Path:
