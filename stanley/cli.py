@@ -69,12 +69,11 @@ def _train(args: argparse.Namespace) -> None:
 def _tune(args: argparse.Namespace) -> None:
     from .experiment import tuning
     from .plumbing.io import write_csv, write_yaml
-    from .plumbing.rundir import TUNING_CHOICE, TUNING_TABLE
 
     table = tuning.tuning_table(args.pilots, args.points, args.fraction, args.tolerance)
     out = Path(args.out)
-    write_csv(out / TUNING_TABLE, table)
-    write_yaml(out / TUNING_CHOICE, tuning.choice(table))
+    write_csv(out / "pilots.csv", table)
+    write_yaml(out / "choice.yaml", tuning.choice(table))
     print(f"stanley: tuning choice for {len(table)} pilots written to {out}")
 
 
@@ -370,10 +369,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", help="the results folder")
     p.add_argument("--templates", default=None, help="a folder of templates to use instead of the packaged ones")
     p.add_argument("--out", default=None, help="the HTML file written (default: RESULTS/report/index.html)")
+    p.add_argument("--scale", default="paper", choices=SCALE_NAMES, help="label shown on every section")
     p.add_argument("--inputs", nargs="+", default=None,
                    help="the result files (under --results) the report may read, and no other; the workflow "
                         "passes the ones its DAG declares (default: whatever the results folder holds)")
-    p.add_argument("--scale", default="paper", choices=SCALE_NAMES, help="label shown on every section")
     p.set_defaults(func=_report)
 
     from .diagnostics.cli import add_parser as add_diagnose

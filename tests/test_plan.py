@@ -229,6 +229,19 @@ def test_a_run_outside_the_plan_is_named():
         plan.training_run("out/runs/shapes/mala/seed0")
 
 
+def test_a_toy_run_writes_exactly_the_files_the_plan_declares(tmp_path):
+    from conftest import small_run
+    from stanley.learning import training
+    from stanley.plumbing.rundir import RunDir
+
+    run = suite_config.complete_run(small_run(iterations=20, mcmc_steps=10, checkpoint_every=10, log_every=10)
+                                    | {"evaluation": {"every": 10, "grid_size": 16, "n_samples": 50, "projections": 8}})
+    training.train(run, tmp_path, progress=False)
+    files = RunDir(tmp_path)
+    left = {path for path in tmp_path.iterdir()} - {files.checkpoints, files.lock}
+    assert left == set(files.written(run).values())
+
+
 def test_the_declared_view_holds_the_listed_files_only(tmp_path):
     results = tmp_path / "results"
     for name in ("figures/fig2.png", "figures/fig5.png", "tables/eval.csv"):

@@ -35,7 +35,6 @@ import yaml
 from . import options as sampler_registry  # torch-free: the plan expands the grid without torch
 from .config import deep_merge, resolve_run, samplers_of, validate_run
 from ..errors import ConfigError, unknown
-from ..plumbing.rundir import RunDir
 
 KEYS = {"enabled", "seed", "grid", "iterations", "max_fraction", "tolerance"}
 RULE = ("lowest score at the pilot's end (FID on images, sliced W2 on toy targets); a point other "
@@ -233,18 +232,18 @@ def tuned(run: Dict[str, Any], choices: Dict[str, Dict[str, Any]]) -> Dict[str, 
 def pilot_row(directory: str | Path) -> Dict[str, Any]:
     """One finished pilot's line of the tuning table, read from its run directory: its score at
     the end, and what its chains did there (movement, gamma, acceptance)."""
-    files = RunDir(directory)
-    run = yaml.safe_load(files.config.read_text())
-    status = json.loads(files.provenance.read_text()).get("status", "unknown")
-    metrics = pd.read_csv(files.metrics)
+    directory = Path(directory)
+    run = yaml.safe_load((directory / "config.yaml").read_text())
+    status = json.loads((directory / "provenance.json").read_text()).get("status", "unknown")
+    metrics = pd.read_csv(directory / "metrics.csv")
     last = metrics.iloc[-1] if len(metrics) else pd.Series(dtype=float)
-    if files.fid.is_file():
-        fid = pd.read_csv(files.fid)
+    if (directory / "fid.csv").is_file():
+        fid = pd.read_csv(directory / "fid.csv")
         metric, score = "fid", (float(fid["fid"].iloc[-1]) if len(fid) else math.nan)
         if len(fid) and str(fid["protocol"].iloc[-1]) == "proxy":
             metric = "fid (proxy)"
     else:
-        evals = pd.read_csv(files.eval)
+        evals = pd.read_csv(directory / "eval.csv")
         metric, score = "sliced_w2", float(evals["sliced_w2"].iloc[-1])
     row = {"dataset": run["data"]["name"], "sampler": run["sampler"]["name"], "iterations": run["training"]["iterations"],
            "metric": metric, "score": score, "status": status}

@@ -22,16 +22,6 @@ RUN_TABLES = ("metrics", "eval", "fid")
 """A run's CSV tables, and the kinds gathered across runs (a kind no run has is skipped)."""
 STUDY_SPEC = "study.yaml"
 INPAINTING_TABLE = "inpainting.csv"
-TUNING_TABLE, TUNING_CHOICE = "pilots.csv", "choice.yaml"
-"""What ``stanley tune --out DIR`` writes: one row per pilot, and the choice runs train with."""
-CHECKSUM = ".sha256"
-"""The suffix of the SHA-256 written beside a weights file (:mod:`stanley.plumbing.checkpoints`)."""
-
-
-def checksum_of(path: str | Path) -> Path:
-    """The SHA-256 written beside a run's weights file (``model.pt.sha256``): the weights stay a
-    plain torch file that anyone can ``torch.load``, and the suite checks them before reading."""
-    return Path(f"{path}{CHECKSUM}")
 
 
 @dataclass(frozen=True)
@@ -53,6 +43,24 @@ class RunDir:
         """The run config the workflow asks ``stanley train --config`` to train (written by a job
         of its own, so that a changed config reruns the run)."""
         return self.path / "run.yaml"
+
+    def written(self, run: Dict[str, Any]) -> Dict[str, Path]:
+        """``{name: path}``: every file ``stanley train`` (or ``train-batch``) leaves here for this
+        run config, so the workflow declares each file a later job reads. A toy run keeps its
+        energy networks, an image run its weights and, with FID on, its FID table."""
+        return self.training_files(data_kind(run["data"]["name"]) == "images", bool(run["fid"]["every"]))
+
+    def training_files(self, images: bool, fid: bool) -> Dict[str, Path]:
+        """:meth:`written` for a kind of run: image or toy, FID on or off."""
+        files = {"metrics": self.metrics, "eval": self.eval, "samples": self.samples,
+                 "provenance": self.provenance, "config": self.config}
+        if not images:
+            files.update(energies=self.energies, energies_checksum=checksum_of(self.energies))
+            return files
+        files.update(model=self.model, model_checksum=checksum_of(self.model))
+        if fid:
+            files["fid"] = self.fid
+        return files
 
     def table(self, kind: str) -> Path:
         """``metrics`` (training curves; written last, so it marks the run finished), ``eval``
@@ -112,24 +120,6 @@ class RunDir:
         """One row per inpainted test image."""
         return self.path / INPAINTING_TABLE
 
-    def written(self, run: Dict[str, Any]) -> Dict[str, Path]:
-        """``{name: path}``: every file ``stanley train`` (or ``train-batch``) leaves here for this
-        run config, so the workflow declares each file a later job reads. A toy run keeps its
-        energy networks, an image run its weights and, with FID on, its FID table."""
-        return self.training_files(data_kind(run["data"]["name"]) == "images", bool(run["fid"]["every"]))
-
-    def training_files(self, images: bool, fid: bool) -> Dict[str, Path]:
-        """:meth:`written` for a kind of run: image or toy, FID on or off."""
-        files = {"metrics": self.metrics, "eval": self.eval, "samples": self.samples,
-                 "provenance": self.provenance, "config": self.config}
-        if not images:
-            files.update(energies=self.energies, energies_checksum=checksum_of(self.energies))
-            return files
-        files.update(model=self.model, model_checksum=checksum_of(self.model))
-        if fid:
-            files["fid"] = self.fid
-        return files
-
     def load_config(self) -> Dict[str, Any]:
         """The run config, completed with the defaults and checked: one shape for every block."""
         if not self.config.is_file():
@@ -188,11 +178,11 @@ class Layout:
 
     def tuning_choice(self, dataset: str) -> Path:
         """``stanley tune``'s choice for every sampler of a data set (``--tuned``)."""
-        return self.tuning / dataset / TUNING_CHOICE
+        return self.tuning / dataset / "choice.yaml"
 
     def tuning_table(self, dataset: str) -> Path:
         """One row per pilot of a data set, the choice marked."""
-        return self.tuning / dataset / TUNING_TABLE
+        return self.tuning / dataset / "pilots.csv"
 
     def ablation_run(self, variant: str, seed: int | str) -> RunDir:
         """A variant of the ambiguity ablation (its unchanged reading is the matrix's run)."""
@@ -271,9 +261,16 @@ class Layout:
         return self.root / "tuning"
 
     def tuning_tables(self) -> List[Path]:
-        return sorted(self.tuning.glob(f"*/{TUNING_TABLE}"))
+        return sorted(self.tuning.glob("*/pilots.csv"))
 
     @property
     def report(self) -> Path:
         """The rendered report, under the results of its own scale."""
         return self.root / "report" / "index.html"
+
+
+def checksum_of(path: str | Path) -> Path:
+    """The SHA-256 written beside a run's weights file (``model.pt.sha256``): the weights stay a
+    plain torch file that anyone can ``torch.load``, and the suite checks them before reading
+    (:mod:`stanley.plumbing.checkpoints` writes and checks it)."""
+    return Path(f"{path}.sha256")
