@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
@@ -128,38 +129,35 @@ class Plan:
             return dataset in gpu if isinstance(gpu, list) else bool(gpu)
 
         tuning_spec = tuning.check(suite)
-        pilot_configs = {key: _with_reference(run, layout) for key, run in tuning.pilots(resolving).items()}
-        tuned_datasets = {(d, s) for d, s, _ in pilot_configs} if tuning_spec else set()
+        pilot_configs = tuning.pilots(resolving)
+        tuned = {(d, s) for d, s, _ in pilot_configs}  # each trains with its data set's choice
 
         def make(stage: str, key: Key, run: Dict[str, Any], directory: RunDir) -> Run:
+            run = _with_reference(run, layout)
             dataset, sampler = run["data"]["name"], run["sampler"]["name"]
             needs = {"config": str(directory.request), **_image_needs(run, layout)}
-            if stage != "pilot" and (dataset, sampler) in tuned_datasets:
+            if stage != "pilot" and (dataset, sampler) in tuned:
                 needs["tuned"] = str(layout.tuning_choice(dataset))
             return Run(stage, key, run, directory, needs, uses_gpu(dataset))
 
-        matrix = {(d, s, seed): make("matrix", (d, s, seed), _with_reference(run, layout), layout.run(d, s, seed))
+        matrix = {(d, s, seed): make("matrix", (d, s, seed), run, layout.run(d, s, seed))
                   for d, s, seed, run in suite_config.suite_runs(resolving)}
         pilots = {key: make("pilot", key, run, layout.pilot(*key)) for key, run in pilot_configs.items()}
         budget = tuning.budget(resolving, pilot_configs) if tuning_spec else {}
 
-        studies_spec = studies.check(suite)
         trained = {suite_config.config_hash(run.config): run for run in matrix.values()}
         study_runs = {}
         for key, config in studies.runs(resolving).items():
-            config = _with_reference(config, layout)
             own = make("study", key, config, layout.study_run(*key))
-            study_runs[key] = trained.setdefault(suite_config.config_hash(config), own)  # nothing trained twice
+            study_runs[key] = trained.setdefault(suite_config.config_hash(own.config), own)  # nothing trained twice
 
-        ablation_spec = ablation.check(suite)
-        ablation_runs = {(variant, seed): make("ablation", (variant, seed), _with_reference(run, layout),
-                                               layout.ablation_run(variant, seed))
+        ablation_runs = {(variant, seed): make("ablation", (variant, seed), run, layout.ablation_run(variant, seed))
                          for variant, runs in ablation.variants(resolving).items() for seed, run in runs.items()}
 
         inpainting = _check_inpainting(suite)
         figures = {**IMAGE_FIGURES, **(suite.get("figures") or {})}
-        return cls(suite, layout, matrix, pilots, study_runs, ablation_runs, tuning_spec, budget, studies_spec,
-                   ablation_spec, inpainting, diagnostics_suite.check(suite.get("diagnostics")), figures)
+        return cls(suite, layout, matrix, pilots, study_runs, ablation_runs, tuning_spec, budget, studies.check(suite),
+                   ablation.check(suite), inpainting, diagnostics_suite.check(suite.get("diagnostics")), figures)
 
     # ------------------------------------------------------------------ the matrix
 
@@ -231,6 +229,10 @@ class Plan:
 
     def training_runs(self) -> Dict[str, Run]:
         """``{run directory: run}``: every run trained once (a study's reused run is the matrix's)."""
+        return dict(self._by_directory)
+
+    @cached_property
+    def _by_directory(self) -> Dict[str, Run]:  # asked once per job by a workflow: built once
         out: Dict[str, Run] = {}
         for runs in (self.matrix, self.pilots, self.study_runs, self.ablation_runs):
             for run in runs.values():
@@ -249,10 +251,9 @@ class Plan:
 
     def training_run(self, path: str) -> Run:
         """The run trained in a directory."""
-        runs = self.training_runs()
-        if path not in runs:
+        if path not in self._by_directory:
             raise ConfigError(f"{path} is not a run directory of this config's plan")
-        return runs[path]
+        return self._by_directory[path]
 
     def relative(self, path: str) -> str:
         """A path under the results folder, relative to it (how a workflow may name a run)."""
