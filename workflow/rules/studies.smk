@@ -67,6 +67,6 @@ rule study_figure:
     conda:
         ENVIRONMENT
     params:
-        tables=lambda w, input: os.path.dirname(input.data[0]),  # the study's tables folder
+        tables=lambda w: pattern(LAYOUT.study_tables(w.study)),
     shell:
         "stanley figure study --inputs {params.tables:q} {input.paper:q} --out {output:q} > {log:q} 2>&1"
