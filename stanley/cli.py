@@ -204,9 +204,13 @@ def _figure(args: argparse.Namespace) -> None:
 
 
 def _report(args: argparse.Namespace) -> None:
-    from .presentation.report import render
+    from .presentation.report import render, render_declared
 
-    path = render(results=args.results, templates=args.templates, out=args.out, scale=args.scale)
+    if args.inputs:
+        path = render_declared(args.inputs, results=args.results, templates=args.templates, out=args.out,
+                               scale=args.scale)
+    else:
+        path = render(results=args.results, templates=args.templates, out=args.out, scale=args.scale)
     print(f"stanley: wrote {path}")
 
 
@@ -367,6 +371,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--templates", default=None, help="a folder of templates to use instead of the packaged ones")
     p.add_argument("--out", default=None, help="the HTML file written (default: the report under RESULTS)")
     p.add_argument("--scale", default="paper", choices=SCALE_NAMES, help="label shown on every section")
+    p.add_argument("--inputs", nargs="+", default=None,
+                   help="the result files (under --results) the report may read, and no other; the workflow "
+                        "passes the ones its DAG declares (default: whatever the results folder holds)")
     p.set_defaults(func=_report)
 
     from .diagnostics.cli import add_parser as add_diagnose

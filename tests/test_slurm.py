@@ -48,6 +48,7 @@ def reduced_config(workdir: Path) -> Path:
         config.pop(key, None)
     rings = config["per_dataset"]["rings"]
     config["per_dataset"] = {"rings": rings}
+    config["ablation"] = {"rings": config["ablation"]["rings"]}  # the image ablation names shapes
     rings["training"].update(iterations=ITERATIONS, log_every=10, checkpoint_every=CHECKPOINT_EVERY)
     rings["evaluation"] = {"every": 60, "grid_size": 64, "n_samples": 300}
     path = workdir / "slurmtest.yaml"
@@ -120,8 +121,8 @@ def test_slurm_profile_takes_site_settings_from_the_environment(tmp_path):
                                 capture_output=True, text=True)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         resources = resources_of(result.stdout + result.stderr)
-        assert set(resources) == {"run_config", "train", "tables"}, resources  # run_config: a local rule
-        assert resources["train"]["runtime"] == "1440" and resources["train"]["mem_mb"] == "8000"
+        assert set(resources) == {"run_config", "train_toy", "tables"}, resources  # run_config: a local rule
+        assert resources["train_toy"]["runtime"] == "1440" and resources["train_toy"]["mem_mb"] == "8000"
         assert resources["tables"]["runtime"] == "30"
         for rule in resources.values():
             assert rule.get("slurm_partition") == extra.get("STANLEY_SLURM_PARTITION")

@@ -37,6 +37,20 @@ def job_counts(output: str) -> dict:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
+TRAINING_RULES = ("train", "train_nofid", "train_toy")  # one run per job; toy seeds also train in batches
+
+
+def trained(output: str) -> dict:
+    """{stage: jobs} of a dry run's one-run training jobs, by the results folder each writes
+    (runs: the matrix; tuning: the pilots; studies; ablation)."""
+    found = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    output: \S*?(runs|tuning|studies|ablation)/", output, re.M)
+    stages: dict = {}
+    for rule, stage in found:
+        if rule in TRAINING_RULES:
+            stages[stage] = stages.get(stage, 0) + 1
+    return stages
+
+
 def copy_tree(path: Path) -> Path:
     for name in COPIED:
         source, target = ROOT / name, path / name
@@ -51,19 +65,24 @@ def workdir(tmp_path):
 
 
 def test_default_config_lists_the_paper_matrix(workdir):
-    counts = job_counts(snakemake(workdir, "-n", "--cores", "1").stdout)
+    out = snakemake(workdir, "-n", "--cores", "1").stdout
+    counts, stages = job_counts(out), trained(out)
     # rings x 7 samplers (two readings of STANLEY beside the paper's), each job a batch of 3 seeds;
     # 3 image sets x 6 samplers (two readings) x 3 seeds, a job each
-    assert counts["train_toy_batch"] == 7 and counts["train"] == 54
+    assert counts["train_toy_batch"] == 7 and stages["runs"] == 54
     # the ablation: on the rings 4 variants, each a batch of 3 seeds; on CIFAR-10 4 variants x 3 seeds, a job each
-    assert counts["train_ablation_batch"] == 4 and counts["train_ablation"] == 12 and counts["ablation_tables"] == 2
+    assert counts["train_ablation_batch"] == 4 and stages["ablation"] == 12
+    assert counts["ablation_tables"] + counts["ablation_tables_fid"] == 2  # one per data set; CIFAR-10 has FID
     assert counts["report"] == 1 and counts["fig1"] == 1
     # the tuning stage: 5 step multipliers for each (data set, sampler): (7 + 3 x 6) x 5 pilots, one choice per data set
-    assert counts["train_pilot"] == 125 and counts["tune"] == 4
+    assert stages["tuning"] == 125 and counts["tune"] == 4
     # beyond the paper, on CIFAR-10 x (langevin, stanley, stanley_code) x 3 seeds: K sweep 6 + noise sweep 6 +
     # Improved CD 6 variants = 162 runs, less 9 equal to the matrix's own runs and 9 equal to the K sweep's
     # K100; and the rings with gamma active: 3 runs (its "paper" variant is the matrix's)
-    assert counts["train_study"] == 147 and counts["study_tables"] == 4 and counts["study_figure"] == 4
+    assert stages["studies"] == 147 and counts["study_figure"] == 4
+    assert counts["study_tables"] + counts["study_tables_nofid"] == 4  # the rings study has no FID table
+    # each training run's config written once: the matrix (54 + 21), pilots, study runs, ablation variants
+    assert counts["run_config"] == 54 + 21 + 125 + 147 + 12 + 12  # ablation: 12 on the rings, 12 on CIFAR-10
 
 
 def test_bad_config_stops_the_dag_with_the_key(workdir):
@@ -123,9 +142,10 @@ def write_short_config(workdir: Path) -> Path:
 
 def test_the_shortened_copy_schedules_the_smoke_configs_jobs(workdir):
     write_short_config(workdir)
-    smoke = job_counts(snakemake(workdir, "-n", "--configfile", SMOKE).stdout)
+    smoke_out = snakemake(workdir, "-n", "--configfile", SMOKE).stdout
+    smoke = job_counts(smoke_out)
     short = job_counts(snakemake(workdir, "-n", "--configfile", SHORT_CONFIG).stdout)
-    assert short == smoke and smoke["train"] == 12 and smoke["train_toy_batch"] == 7
+    assert short == smoke and trained(smoke_out)["runs"] == 12 and smoke["train_toy_batch"] == 7
 
 
 @pytest.mark.slow
@@ -184,7 +204,7 @@ def test_smoke_dag_replots_without_retraining(smoke_dag):
     try:  # restyling a figure redraws it and the report, and retrains nothing (dry runs only)
         figures.write_text(original + "\n# restyled\n")  # Snakemake 9 ignores a bare touch (same content)
         counts = job_counts(snakemake(smoke_dag, "-n", "--configfile", SHORT_CONFIG).stdout)
-        assert "train" not in counts and "train_toy_batch" not in counts and counts.get("fig1") == 1
+        assert not {"train", "train_toy", "train_toy_batch"} & set(counts) and counts.get("fig1") == 1
         # one figure can be rebuilt alone, by rule name
         counts = job_counts(snakemake(smoke_dag, "-n", "fig1", "--configfile", SHORT_CONFIG).stdout)
         assert counts == {"fig1": 1, "total": 1}
@@ -197,7 +217,7 @@ def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypat
     monkeypatch.setenv("STANLEY_INCEPTION", str(workdir / "weights/inception-2015-12-05.pt"))
     out = snakemake(workdir, "-n", "-p", "--cores", "all", "--resources", "gpu=4").stdout
     counts = job_counts(out)
-    assert counts["train"] == 54  # cifar10, flowers102, celeba x 6 samplers x 3 seeds (rings: batches)
+    assert trained(out)["runs"] == 54  # cifar10, flowers102, celeba x 6 samplers x 3 seeds (rings: batches)
     assert counts["train_toy_batch"] == 7
     assert counts["reference_stats"] == 3 and counts["download_data"] == 3 and counts["download_inception"] == 1
     assert counts["inpaint"] == 18  # celeba x 6 samplers x 3 seeds
@@ -208,7 +228,7 @@ def test_default_config_schedules_the_image_path_on_gpu_slots(workdir, monkeypat
     rings = [b for b in blocks if b.startswith("train_toy_batch:") and "wildcards: dataset=rings" in b]
     assert len(rings) == 7 and not any("stanley.plumbing.slots" in block or "gpu=1" in block for block in rings)
     assert all(block.count("--out results/runs/rings/") == 3 for block in rings)  # one batch writes every seed
-    ablation = [b for b in blocks if b.startswith("train_ablation:")]  # CIFAR-10's variants: a GPU job each
+    ablation = [b for b in blocks if re.match(r"train\w*:", b) and "output: results/ablation/cifar10/" in b]  # a GPU job each
     assert len(ablation) == 12 and all("stanley.plumbing.slots" in b and "gpu=1" in b for b in ablation)
 
 
@@ -217,7 +237,7 @@ def test_one_seeds_file_of_a_toy_batch_is_a_target(workdir):
                     "--configfile", "workflow/config/smoke.yaml").stdout
     counts = job_counts(out)  # the batch, after the rings' tuning stage it trains with
     assert counts["train_toy_batch"] == 1 and counts["tune"] == 1 and set(counts) == {
-        "train_toy_batch", "tune", "train_pilot", "run_config_pilot", "run_config", "total"}
+        "train_toy_batch", "tune", "train_toy", "run_config", "total"}  # train_toy: the rings' pilots
     assert "stanley train-batch" in out and "results/smoke/runs/rings/hmc/seed0/run.yaml" in out
 
 
@@ -323,23 +343,22 @@ def test_training_jobs_print_one_short_command(workdir):
 
 
 def test_config_overrides_are_typed_as_yaml(workdir):
-    counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--config", "seeds=[0]").stdout)
+    out = snakemake(workdir, "-n", "--cores", "1", "--config", "seeds=[0]").stdout
     # 3 image sets x 6 (the samplers and STANLEY's readings), one seed; the rings' 7 as batches
-    assert counts["train"] == 18 and counts["train_toy_batch"] == 7
-    counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--config", "seeds=[0, 2]",
-                                  "samplers=[stanley]", "samplers_per_dataset={cifar10: [stanley, gd]}",
-                                  "jobs_per_gpu=2").stdout)
+    assert trained(out)["runs"] == 18 and job_counts(out)["train_toy_batch"] == 7
+    out = snakemake(workdir, "-n", "--cores", "1", "--config", "seeds=[0, 2]", "samplers=[stanley]",
+                    "samplers_per_dataset={cifar10: [stanley, gd]}", "jobs_per_gpu=2").stdout
     # cifar10 x (stanley, gd) + flowers102, celeba x their six, two seeds; rings x stanley, one batch
-    assert counts["train"] == 2 * (2 + 6 + 6) and counts["train_toy_batch"] == 1
+    assert trained(out)["runs"] == 2 * (2 + 6 + 6) and job_counts(out)["train_toy_batch"] == 1
 
 
 def test_partial_configfile_merges_a_full_one_replaces(workdir):
     partial = workdir / "partial.yaml"
     partial.write_text("seeds: [1]\n")
-    counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--configfile", str(partial)).stdout)
-    assert counts["train"] == 18 and counts["train_toy_batch"] == 7  # the paper's matrix, with one seed
-    counts = job_counts(snakemake(workdir, "-n", "--cores", "1", "--configfile", "workflow/config/smoke.yaml").stdout)
-    assert counts["train"] == 12 and "download_data" not in counts  # the smoke matrix alone
+    out = snakemake(workdir, "-n", "--cores", "1", "--configfile", str(partial)).stdout
+    assert trained(out)["runs"] == 18 and job_counts(out)["train_toy_batch"] == 7  # the paper's matrix, with one seed
+    out = snakemake(workdir, "-n", "--cores", "1", "--configfile", "workflow/config/smoke.yaml").stdout
+    assert trained(out)["runs"] == 12 and "download_data" not in job_counts(out)  # the smoke matrix alone
 
 
 @pytest.mark.parametrize("results", ["/x;touch PWNED;", "r$(touch PWNED)", "a`touch PWNED`", "new\nline", "{x}"])

@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import pandas as pd
 import yaml
 
-from ..sampling import samplers as sampler_registry
+from . import options as sampler_registry  # torch-free: the plan expands the grid without torch
 from .config import deep_merge, resolve_run, samplers_of, validate_run
 from ..errors import ConfigError, unknown
 from ..plumbing.rundir import RunDir

@@ -19,7 +19,7 @@ from typing import Any, Dict, Optional
 import torch
 
 from .io import remove_stale_temps, write_atomic
-from .rundir import CHECKPOINT_GLOB, checkpoint_name
+from .rundir import CHECKPOINT_GLOB, checkpoint_name, checksum_of  # checksum_of re-exported: the file name has one owner
 
 MAGIC = b"STANLEY-CHECKPOINT sha256="  # then 64 hex digits, a newline, and torch.save's bytes
 _HEADER = len(MAGIC) + 64 + 1
@@ -46,12 +46,6 @@ def decode(blob: bytes) -> Any:
     if hashlib.sha256(body).hexdigest() != expected:
         raise CorruptCheckpoint("its SHA-256 does not match its content (corrupted or edited)")
     return torch.load(io.BytesIO(body), map_location="cpu", weights_only=True)
-
-
-def checksum_of(path: Path) -> Path:
-    """The SHA-256 written beside a run's weights file (``model.pt.sha256``): the weights stay a
-    plain torch file that anyone can ``torch.load``, and the suite checks them before reading."""
-    return Path(f"{path}.sha256")
 
 
 def save_tensors(path: Path, payload: Any) -> Path:

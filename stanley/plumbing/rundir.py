@@ -17,7 +17,7 @@ import json
 
 import yaml
 
-from ..experiment.config import complete_run, load_yaml
+from ..experiment.config import complete_run, data_kind, load_yaml
 from ..errors import ConfigError
 
 RUN_TABLES = ("metrics", "eval", "fid")
@@ -48,6 +48,30 @@ class RunDir:
     def config(self) -> Path:
         """The complete run config it was trained with."""
         return self.path / "config.yaml"
+
+    @property
+    def request(self) -> Path:
+        """The run config the workflow asks ``stanley train --config`` to train (written by a job
+        of its own, so that a changed config reruns the run)."""
+        return self.path / "run.yaml"
+
+    def written(self, run: Dict[str, Any]) -> Dict[str, Path]:
+        """``{name: path}``: every file ``stanley train`` (or ``train-batch``) leaves here for this
+        run config, so the workflow declares each file a later job reads. A toy run keeps its
+        energy networks, an image run its weights and, with FID on, its FID table."""
+        return self.training_files(data_kind(run["data"]["name"]) == "images", bool(run["fid"]["every"]))
+
+    def training_files(self, images: bool, fid: bool) -> Dict[str, Path]:
+        """:meth:`written` for a kind of run: image or toy, FID on or off."""
+        files = {"metrics": self.metrics, "eval": self.eval, "samples": self.samples,
+                 "provenance": self.provenance, "config": self.config}
+        if not images:
+            files.update(energies=self.energies, energies_checksum=checksum_of(self.energies))
+            return files
+        files.update(model=self.model, model_checksum=checksum_of(self.model))
+        if fid:
+            files["fid"] = self.fid
+        return files
 
     def table(self, kind: str) -> Path:
         """``metrics`` (training curves; written last, so it marks the run finished), ``eval``
@@ -186,7 +210,40 @@ class Layout:
         object.__setattr__(self, "root", Path(self.root))
 
     def run(self, dataset: str, sampler: str, seed: int | str) -> RunDir:
+        """A run of the matrix."""
         return RunDir(self.root / "runs" / dataset / sampler / f"seed{seed}")
+
+    def pilot(self, dataset: str, sampler: str, point: str) -> RunDir:
+        """A tuning pilot: one grid point of (data set, sampler)."""
+        return RunDir(self.tuning / dataset / sampler / point)
+
+    def tuning_choice(self, dataset: str) -> Path:
+        """``stanley tune``'s choice for every sampler of a data set (``--tuned``)."""
+        return self.tuning / dataset / "choice.yaml"
+
+    def tuning_table(self, dataset: str) -> Path:
+        """One row per pilot of a data set, the choice marked."""
+        return self.tuning / dataset / "pilots.csv"
+
+    def ablation_run(self, dataset: str, variant: str, seed: int | str) -> RunDir:
+        """A variant of the ambiguity ablation on a data set (its unchanged reading is the matrix's run)."""
+        return RunDir(self.root / "ablation" / dataset / variant / f"seed{seed}")
+
+    def study_run(self, study: str, variant: str, sampler: str, seed: int | str) -> RunDir:
+        """A study's own run (one identical to a run trained already lives there instead)."""
+        return RunDir(self.root / "studies" / study / variant / sampler / f"seed{seed}")
+
+    def inpainting(self, dataset: str, sampler: str, seed: int | str) -> RunDir:
+        """Where a matrix run's inpainting (arrays and table) is written."""
+        return RunDir(self.root / "inpainting" / dataset / sampler / f"seed{seed}")
+
+    def reference_stats(self, dataset: str, protocol: str, size: int | str) -> Path:
+        """A data set's FID reference statistics, per feature protocol and image size."""
+        return self.root / "reference" / f"{dataset}_{protocol}_{size}.npz"
+
+    def data_checked(self, dataset: str) -> Path:
+        """The stamp ``stanley download`` leaves once a data set's files are complete."""
+        return self.root / "data" / f"{dataset}.checked"
 
     @property
     def tables(self) -> Tables:
@@ -228,6 +285,14 @@ class Layout:
         """One row per training run checked for uniformity in theta."""
         return self.diagnostics / "uniformity_verdicts.csv"
 
+    def diagnostics_table(self, kind: str, target: str) -> Path:
+        """One Theorem 1 check (``drift``, ``minorisation``, ``rate``, ``mixing``) on one target."""
+        return self.diagnostics / kind / f"{target}.csv"
+
+    def uniformity_table(self, sampler: str) -> Path:
+        """Uniformity in theta of one sampler's training run."""
+        return self.diagnostics / "uniformity" / f"{sampler}.csv"
+
     def diagnostics_figure(self, name: str) -> Path:
         return self.figure(f"diagnostics_{name}")
 
@@ -250,3 +315,10 @@ class Layout:
     def report(self) -> Path:
         """The rendered report, under the results of its own scale."""
         return self.root / "report" / "index.html"
+
+
+def checksum_of(path: str | Path) -> Path:
+    """The SHA-256 written beside a run's weights file (``model.pt.sha256``): the weights stay a
+    plain torch file that anyone can ``torch.load``, and the suite checks them before reading
+    (:mod:`stanley.plumbing.checkpoints` writes and checks it)."""
+    return Path(f"{path}.sha256")

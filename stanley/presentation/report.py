@@ -25,6 +25,7 @@ from .formatting import Blank, change, html_table, mean_sd_n, missing, number, p
 from ..plumbing.io import write_text
 from .packaged import BEYOND_PAPER, PAPER_FID_CURVES, TEMPLATES
 from ..plumbing.rundir import Layout, Tables
+from ..plumbing.view import declared_view
 from ..plumbing.provenance import git_commit, now
 
 SCALES = ("paper", "smoke")
@@ -383,3 +384,11 @@ def render(results: str | Path = "results", templates: str | Path | None = None,
     html = environment(templates if templates is not None else TEMPLATES).get_template("index.html.j2") \
         .render(**context(inputs(results), scale))
     return write_text(out if out is not None else Layout(results).report, html)
+
+
+def render_declared(inputs: List[str | Path], results: str | Path = "results", templates: str | Path | None = None,
+                    out: str | Path | None = None, scale: str = "paper") -> Path:
+    """:func:`render` from the listed result files only (the workflow lists what its DAG declares:
+    ``Plan.report_inputs``), so a file an earlier config left in ``results`` never reaches the report."""
+    with declared_view(results, inputs) as view:
+        return render(view, templates, out if out is not None else Layout(results).report, scale)

@@ -3,11 +3,10 @@
 
 rule claims:
     input:
-        rules.tables.output,
-        f"{DIAG_DIR}/verdicts.csv",
+        PLAN.claims_inputs(),
         ledger="stanley/presentation/claims.yaml",
     output:
-        in_results("tables/claims.csv"),
+        pattern(LAYOUT.tables.table("claims")),
     log:
         in_results("logs/tables/claims.log"),
     conda:

@@ -11,12 +11,12 @@ rule download_data:
     log:
         in_results("logs/data/{dataset}.log"),
     wildcard_constraints:
-        dataset=one_of(DOWNLOADABLE),
+        dataset=one_of(PLAN.downloadable()),
     localrule: True
     conda:
         ENVIRONMENT
     params:
-        root=lambda w: dataset_run(w.dataset)["data"]["root"],
+        root=lambda w: PLAN.dataset_run(w.dataset).config["data"]["root"],
     shell:
         "stanley download {wildcards.dataset} --root {params.root:q} > {log:q} 2>&1 && "
         "tail -n 1 {log:q} > {output:q}"
@@ -28,7 +28,7 @@ rule download_inception:
     log:
         "{inception_file}.download.log",  # beside the weights: they are shared by every results folder
     wildcard_constraints:
-        inception_file=one_of(INCEPTION_FILES),
+        inception_file=one_of(PLAN.inception_files()),
     localrule: True
     conda:
         ENVIRONMENT

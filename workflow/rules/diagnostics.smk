@@ -6,12 +6,12 @@
 
 rule diagnose:
     output:
-        f"{DIAG_DIR}/{{diag_kind}}/{{diag_target}}.csv",
+        DIAG_TABLE,
     log:
         in_results("logs/diagnostics/{diag_kind}/{diag_target}.log"),
     wildcard_constraints:
         diag_kind=one_of(diagnostics_suite.KINDS),
-        diag_target=one_of(DIAG_TARGETS),
+        diag_target=one_of(PLAN.diagnostics_targets),
     conda:
         ENVIRONMENT
     threads: 1
@@ -23,10 +23,9 @@ rule diagnose:
 
 rule diagnose_uniformity:
     input:
-        # energies.pt and config.yaml are written beside the declared outputs of `train`
-        lambda w: f"{diagnostics_runs()[w.diag_sampler]}/samples.npz",
+        lambda w: PLAN.uniformity_run_inputs(w.diag_sampler),  # its config and energy networks
     output:
-        f"{DIAG_DIR}/uniformity/{{diag_sampler}}.csv",
+        UNIFORMITY_TABLE,
     log:
         in_results("logs/diagnostics/uniformity/{diag_sampler}.log"),
     conda:
@@ -40,12 +39,12 @@ rule diagnose_uniformity:
 
 rule diagnostics_verdicts:
     input:
-        drift=diagnostics_tables("drift"),
-        minorisation=diagnostics_tables("minorisation"),
-        rate=diagnostics_tables("rate"),
-        mixing=diagnostics_tables("mixing"),
+        drift=PLAN.diagnostics_tables("drift"),
+        minorisation=PLAN.diagnostics_tables("minorisation"),
+        rate=PLAN.diagnostics_tables("rate"),
+        mixing=PLAN.diagnostics_tables("mixing"),
     output:
-        f"{DIAG_DIR}/verdicts.csv",
+        pattern(LAYOUT.diagnostics_verdicts),
     log:
         in_results("logs/diagnostics/verdicts.log"),
     conda:
@@ -57,9 +56,9 @@ rule diagnostics_verdicts:
 
 rule diagnostics_uniformity_verdicts:
     input:
-        uniformity_tables(),
+        PLAN.uniformity_tables(),
     output:
-        f"{DIAG_DIR}/uniformity_verdicts.csv",
+        pattern(LAYOUT.uniformity_verdicts),
     log:
         in_results("logs/diagnostics/uniformity_verdicts.log"),
     conda:
@@ -74,14 +73,14 @@ rule diagnostics_figure:
         code=DIAG_CODE,
     output:
         report(
-            in_results("figures/diagnostics_{diag_plot}.png"),
+            pattern(LAYOUT.diagnostics_figure("{diag_plot}")),
             caption="../report/diagnostics.rst",
             category="Theorem 1 diagnostics",
         ),
     log:
         in_results("logs/figures/diagnostics_{diag_plot}.log"),
     wildcard_constraints:
-        diag_plot="drift|rate|uniformity",
+        diag_plot=one_of(PLAN.diagnostics_plots()),
     conda:
         ENVIRONMENT
     shell:
@@ -91,14 +90,6 @@ rule diagnostics_figure:
 
 rule diagnostics:
     input:
-        f"{DIAG_DIR}/verdicts.csv",
-        in_results("figures/diagnostics_drift.png"),
-        in_results("figures/diagnostics_rate.png"),
-        (
-            [
-                f"{DIAG_DIR}/uniformity_verdicts.csv",
-                in_results("figures/diagnostics_uniformity.png"),
-            ]
-            if diagnostics_runs()
-            else []
-        ),
+        pattern(LAYOUT.diagnostics_verdicts),
+        [pattern(LAYOUT.diagnostics_figure(p)) for p in PLAN.diagnostics_plots()],
+        [pattern(LAYOUT.uniformity_verdicts)] if PLAN.uniformity_runs() else [],

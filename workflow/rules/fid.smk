@@ -1,6 +1,6 @@
 # FID reference statistics: once per (data set, feature protocol, image size), from the data
 # set's training images (the same images, data.limit included, that its runs train on) through
-# clean-fid's resizing and feature network, cached under results/reference/ (docs: FID).
+# clean-fid's resizing and feature network, cached under results/reference/ (docs: FID). The plan lists the files its runs use.
 
 
 rule reference_stats:
@@ -11,14 +11,14 @@ rule reference_stats:
     log:
         in_results("logs/reference/{dataset}_{protocol}_{size}.log"),
     wildcard_constraints:
-        dataset=one_of(IMAGE_DATASETS),
+        dataset=one_of(PLAN.image_datasets()),
         protocol="proxy|inception",
         size=r"\d+",
     conda:
         ENVIRONMENT
     threads: 1
     resources:
-        gpu=lambda w: 1 if uses_gpu(w.dataset) else 0,
+        gpu=lambda w: int(uses_gpu(w.dataset)),
     params:
         args=reference_args,
         slot=slot_prefix,

@@ -1,16 +1,16 @@
 # Figures read tables only (showyourwork's split): restyling a figure never retrains.
-# Each figure depends on the plotting code, so editing stanley/presentation/figures.py redraws it.
+# Each figure depends on the plotting code, so editing stanley/presentation/figures.py redraws it;
+# which results each figure is drawn from is the plan's (Plan.figure_inputs).
 # report(): `snakemake --report report.zip` gathers the figures with their captions
 # (workflow/report/*.rst) beside the suite's own HTML report.
 
 
 rule fig1:
     input:
-        samples=expand("{run}/samples.npz", run=seed_runs("rings")),
-        code=FIGURE_CODE,
+        unpack(lambda w: figure_rule_inputs("fig1")),
     output:
         report(
-            in_results("figures/fig1.png"),
+            pattern(LAYOUT.figure("fig1")),
             caption="../report/fig1.rst",
             category="Paper figures",
         ),
@@ -19,16 +19,15 @@ rule fig1:
     conda:
         ENVIRONMENT
     shell:
-        "stanley figure fig1 --inputs {input.samples:q} --out {output:q} > {log:q} 2>&1"
+        "stanley figure fig1 --inputs {input.data:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig1_density:
     input:
-        samples=expand("{run}/samples.npz", run=seed_runs("rings")),
-        code=FIGURE_CODE,
+        unpack(lambda w: figure_rule_inputs("fig1_density")),
     output:
         report(
-            in_results("figures/fig1_density.png"),
+            pattern(LAYOUT.figure("fig1_density")),
             caption="../report/fig1_density.rst",
             category="Paper figures",
         ),
@@ -37,16 +36,15 @@ rule fig1_density:
     conda:
         ENVIRONMENT
     shell:
-        "stanley figure fig1_density --inputs {input.samples:q} --out {output:q} > {log:q} 2>&1"
+        "stanley figure fig1_density --inputs {input.data:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule toy_metrics:
     input:
-        table=in_results("tables/eval.csv"),
-        code=FIGURE_CODE,
+        unpack(lambda w: figure_rule_inputs("toy_metrics")),
     output:
         report(
-            in_results("figures/toy_metrics.png"),
+            pattern(LAYOUT.figure("toy_metrics")),
             caption="../report/toy_metrics.rst",
             category="Toy metrics",
         ),
@@ -55,16 +53,15 @@ rule toy_metrics:
     conda:
         ENVIRONMENT
     shell:
-        "stanley figure toy_metrics --inputs {input.table:q} --out {output:q} > {log:q} 2>&1"
+        "stanley figure toy_metrics --inputs {input.data:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule training_curves:
     input:
-        table=in_results("tables/metrics.csv"),
-        code=FIGURE_CODE,
+        unpack(lambda w: figure_rule_inputs("training")),
     output:
         report(
-            in_results("figures/training.png"),
+            pattern(LAYOUT.figure("training")),
             caption="../report/training.rst",
             category="Toy metrics",
         ),
@@ -73,16 +70,15 @@ rule training_curves:
     conda:
         ENVIRONMENT
     shell:
-        "stanley figure training --inputs {input.table:q} --out {output:q} > {log:q} 2>&1"
+        "stanley figure training --inputs {input.data:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig2:
     input:
-        samples=expand("{run}/samples.npz", run=grid_runs("fig2")),
-        code=FIGURE_CODE,
+        unpack(lambda w: figure_rule_inputs("fig2")),
     output:
         report(
-            in_results("figures/fig2.png"),
+            pattern(LAYOUT.figure("fig2")),
             caption="../report/fig2.rst",
             category="Paper figures",
         ),
@@ -91,16 +87,15 @@ rule fig2:
     conda:
         ENVIRONMENT
     shell:
-        "stanley figure fig2 --inputs {input.samples:q} --out {output:q} > {log:q} 2>&1"
+        "stanley figure fig2 --inputs {input.data:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig3:
     input:
-        samples=expand("{run}/samples.npz", run=grid_runs("fig3")),
-        code=FIGURE_CODE,
+        unpack(lambda w: figure_rule_inputs("fig3")),
     output:
         report(
-            in_results("figures/fig3.png"),
+            pattern(LAYOUT.figure("fig3")),
             caption="../report/fig3.rst",
             category="Paper figures",
         ),
@@ -109,17 +104,16 @@ rule fig3:
     conda:
         ENVIRONMENT
     shell:
-        "stanley figure fig3 --inputs {input.samples:q} --out {output:q} > {log:q} 2>&1"
+        "stanley figure fig3 --inputs {input.data:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig4:
     input:
-        runs=expand("{run}/metrics.csv", run=curve_runs("fig4")),  # fid.csv is beside each
+        unpack(lambda w: figure_rule_inputs("fig4")),
         paper=PAPER_CURVES,
-        code=FIGURE_CODE,
     output:
         report(
-            in_results("figures/fig4.png"),
+            pattern(LAYOUT.figure("fig4")),
             caption="../report/fig4.rst",
             category="Paper figures",
         ),
@@ -127,20 +121,17 @@ rule fig4:
         in_results("logs/figures/fig4.log"),
     conda:
         ENVIRONMENT
-    params:
-        tables=expand("{run}/fid.csv", run=curve_runs("fig4")),
     shell:
-        "stanley figure fig4 --inputs {params.tables:q} {input.paper:q} --out {output:q} > {log:q} 2>&1"
+        "stanley figure fig4 --inputs {input.data:q} {input.paper:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig5:
     input:
-        runs=expand("{run}/metrics.csv", run=curve_runs("fig5")),
+        unpack(lambda w: figure_rule_inputs("fig5")),
         paper=PAPER_CURVES,
-        code=FIGURE_CODE,
     output:
         report(
-            in_results("figures/fig5.png"),
+            pattern(LAYOUT.figure("fig5")),
             caption="../report/fig5.rst",
             category="Paper figures",
         ),
@@ -148,19 +139,16 @@ rule fig5:
         in_results("logs/figures/fig5.log"),
     conda:
         ENVIRONMENT
-    params:
-        tables=expand("{run}/fid.csv", run=curve_runs("fig5")),
     shell:
-        "stanley figure fig5 --inputs {params.tables:q} {input.paper:q} --out {output:q} > {log:q} 2>&1"
+        "stanley figure fig5 --inputs {input.data:q} {input.paper:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule fig6:
     input:
-        npz=fig6_inputs,
-        code=FIGURE_CODE,
+        unpack(lambda w: figure_rule_inputs("fig6")),
     output:
         report(
-            in_results("figures/fig6.png"),
+            pattern(LAYOUT.figure("fig6")),
             caption="../report/fig6.rst",
             category="Paper figures",
         ),
@@ -169,13 +157,10 @@ rule fig6:
     conda:
         ENVIRONMENT
     shell:
-        "stanley figure fig6 --inputs {input.npz:q} --out {output:q} > {log:q} 2>&1"
+        "stanley figure fig6 --inputs {input.data:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule figures:
     input:
-        rules.fig1.output,
-        rules.fig1_density.output,
-        rules.toy_metrics.output,
-        rules.training_curves.output,
+        [pattern(LAYOUT.figure(name)) for name in TOY_FIGURES],
         image_figures(),

@@ -5,19 +5,20 @@
 
 rule inpaint:
     input:
-        f"{RUN_DIR}/metrics.csv",  # the finished run: model.pt and config.yaml beside it
+        lambda w: PLAN.inpainting_run_inputs(w.dataset, w.sampler, w.seed),  # config, weights
     output:
-        npz=f"{INPAINT_DIR}/inpainting.npz",
-        table=f"{INPAINT_DIR}/inpainting.csv",
+        npz=pattern(INPAINT_DIR.inpainting_arrays),
+        table=pattern(INPAINT_DIR.inpainting_table),
     log:
         in_results("logs/inpainting/{dataset}/{sampler}/seed{seed}.log"),
     wildcard_constraints:
-        dataset=re.escape(INPAINTING["dataset"]),
+        dataset=re.escape(PLAN.inpainting["dataset"]),
+        sampler=one_of(INPAINTING_SAMPLERS),
     conda:
         ENVIRONMENT
     threads: 1
     resources:
-        gpu=lambda w: 1 if uses_gpu(w.dataset) else 0,
+        gpu=lambda w: int(uses_gpu(w.dataset)),
     params:
         run=lambda w, input: os.path.dirname(input[0]),
         out=parent("npz"),

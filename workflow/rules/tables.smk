@@ -3,22 +3,15 @@
 
 rule tables:
     input:
-        expand("{run}/metrics.csv", run=run_dirs()),
+        files_of(PLAN.matrix.values()),
     output:
-        **(
-            {"fid": in_results("tables/fid.csv")}
-            if any(run["fid"]["every"] for run in RUNS.values())
-            else {}
-        ),
-        metrics=in_results("tables/metrics.csv"),
-        eval=in_results("tables/eval.csv"),
-        provenance=in_results("tables/provenance.csv"),
+        **PLAN.table_files(LAYOUT.tables, list(PLAN.matrix.values())),
     log:
         in_results("logs/tables/tables.log"),
     conda:
         ENVIRONMENT
     params:
-        runs=run_dirs(),
+        runs=PLAN.run_dirs(),
         out=parent("metrics"),
     shell:
         "stanley tables --runs {params.runs:q} --out {params.out:q} > {log:q} 2>&1"
