@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable, Dict, Iterable, List, Tuple
 
-from .plumbing import safeyaml
+from .experiment import safeyaml
 from .errors import ConfigError, require_number, shown
 
 COUNTS = ("chains", "steps", "samples", "directions", "projections", "draws", "grid", "n", "image_size", "limit",

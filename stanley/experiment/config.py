@@ -394,8 +394,8 @@ def is_suite(config: Dict[str, Any]) -> bool:
 
 
 def load_yaml(path: str | Path) -> Dict[str, Any]:
-    """A config file's mapping: read by :mod:`stanley.plumbing.safeyaml` (size, depth and alias limits)."""
-    from ..plumbing import safeyaml
+    """A config file's mapping: read by :mod:`stanley.experiment.safeyaml` (size, depth and alias limits)."""
+    from . import safeyaml
 
     data = safeyaml.load_file(path)
     if data is None:
