@@ -102,8 +102,10 @@ def test_no_import_cycles_between_layers():
     layers = layer_graph(import_graph())
     assert "stanley.diagnostics" in layers["stanley.presentation"]
     assert "stanley.presentation" not in layers["stanley.diagnostics"]
-    # (the lower layers still import each other: experiment, plumbing and sampling; images and learning)
-    assert not [c for c in cycles(layers) if {"stanley.presentation", "stanley.diagnostics"} & set(c)]
+    # the one cycle left is low down, two one-function edges (docs/architecture.md, section 6): a config
+    # check builds a toy target; the tuning stage reads its pilots' run directories
+    upper = {"stanley.presentation", "stanley.diagnostics", "stanley.learning", "stanley.images", "stanley.plan"}
+    assert not [c for c in cycles(layers) if upper & set(c)]
     planted = layer_graph({"stanley.a.x": {"stanley.b.y"}, "stanley.b.y": set(), "stanley.b.z": {"stanley.a.w"},
                            "stanley.a.w": set()})
     assert cycles(planted) == [["stanley.a", "stanley.b"]]  # the check can fail
