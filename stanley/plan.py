@@ -136,7 +136,7 @@ class Plan:
             dataset, sampler = run["data"]["name"], run["sampler"]["name"]
             needs = {"config": str(directory.request), **_image_needs(run, layout)}
             if stage != "pilot" and (dataset, sampler) in tuned:
-                needs["tuned"] = str(layout.tuning_choice(dataset))
+                needs["tuned"] = str(layout.tuning_dir(dataset).choice)
             return Run(stage, key, run, directory, needs, uses_gpu(dataset))
 
         matrix = {(d, s, seed): make("matrix", (d, s, seed), run, layout.run(d, s, seed))
@@ -433,7 +433,7 @@ class Plan:
             files += self.ablation_tables(dataset).values()
         for study in self.studies:
             files += [path for path in self.figure_inputs(f"study_{study}") if path not in files]
-        files += [str(layout.tuning_table(d)) for d in self.tuned_datasets()]
+        files += [str(layout.tuning_dir(d).pilots) for d in self.tuned_datasets()]
         return list(dict.fromkeys(files))
 
     # ------------------------------------------------------------------ every job as data
@@ -464,7 +464,7 @@ class Plan:
         for dataset in self.tuned_datasets():
             pilots = self.pilot_runs(dataset)
             yield Job("tune", (dataset,), {"pilots": [f for run in pilots for f in run.files.values()]},
-                      {"choice": [str(layout.tuning_choice(dataset))], "table": [str(layout.tuning_table(dataset))]})
+                      {"choice": [str(layout.tuning_dir(dataset).choice)], "table": [str(layout.tuning_dir(dataset).pilots)]})
         matrix = list(self.matrix.values())
         yield Job("tables", (), {"runs": [f for run in matrix for f in run.files.values()]},
                   {"tables": list(self.table_files(layout.tables, matrix).values())})

@@ -207,10 +207,9 @@ def uniformity_argv(block: Dict[str, Any], run_dir: str | Path, out: str | Path,
     return args + (["--label", label] if label else [])
 
 
-def outputs(block: Dict[str, Any], directory: str | Path) -> Dict[str, List[Path]]:
-    """Where each kind's per-target table goes: ``DIR/KIND/TARGET.csv``."""
-    directory = Path(directory)
-    return {kind: [directory / kind / f"{t}.csv" for t in block["targets"]] for kind in KINDS}
+def outputs(block: Dict[str, Any], layout: Layout) -> Dict[str, List[Path]]:
+    """Where each kind's per-target table goes (the layout's, as the workflow's)."""
+    return {kind: [layout.diagnostics_table(kind, t) for t in block["targets"]] for kind in KINDS}
 
 
 def run(block: Dict[str, Any] | None, results: str | Path, threads: int = 0) -> Dict[str, Path]:
@@ -222,7 +221,7 @@ def run(block: Dict[str, Any] | None, results: str | Path, threads: int = 0) -> 
 
     block = check(block)
     layout = Layout(results)
-    files = outputs(block, layout.diagnostics)
+    files = outputs(block, layout)
     for kind in KINDS:
         for target, out in zip(block["targets"], files[kind]):
             main(argv(block, kind, target, out, threads))

@@ -217,14 +217,6 @@ class Layout:
         """A tuning pilot: one grid point of (data set, sampler)."""
         return RunDir(self.tuning / dataset / sampler / point)
 
-    def tuning_choice(self, dataset: str) -> Path:
-        """``stanley tune``'s choice for every sampler of a data set (``--tuned``)."""
-        return self.tuning / dataset / "choice.yaml"
-
-    def tuning_table(self, dataset: str) -> Path:
-        """One row per pilot of a data set, the choice marked."""
-        return self.tuning / dataset / "pilots.csv"
-
     def ablation_run(self, dataset: str, variant: str, seed: int | str) -> RunDir:
         """A variant of the ambiguity ablation on a data set (its unchanged reading is the matrix's run)."""
         return RunDir(self.root / "ablation" / dataset / variant / f"seed{seed}")

@@ -297,8 +297,8 @@ def ablation_batch(wildcards):
 # Per (data set, sampler), one short pilot per point of the declared grid, scored at its end;
 # `stanley tune` picks each sampler's point by the declared rule (stanley/experiment/tuning.py),
 # and every run of that data set and sampler (matrix, study, ablation) trains with it.
-TUNING_CHOICE = pattern(LAYOUT.tuning_choice("{dataset}"))
-TUNING_TABLE = pattern(LAYOUT.tuning_table("{dataset}"))
+TUNING_CHOICE = pattern(LAYOUT.tuning_dir("{dataset}").choice)
+TUNING_TABLE = pattern(LAYOUT.tuning_dir("{dataset}").pilots)
 
 
 def tune_args(wildcards, output):
