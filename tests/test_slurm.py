@@ -91,6 +91,19 @@ def submitted(output: str) -> dict:
     return jobs
 
 
+TRAIN_JOB = "train_toy runs_rings_{}_seed0"  # a toy run's job: its rule, and its {run} wildcard with / as _
+
+
+def training_job(running: dict, sampler: str):
+    """The id of the RUNNING job that trains rings/SAMPLER/seed0, from the comments the executor
+    gives its jobs (the rule's name, then the wildcard values)."""
+    for comment, job_id in running.items():
+        flat = comment.replace("/", "_")
+        if flat.startswith("rule_train") and flat.endswith(f"rings_{sampler}_seed0"):
+            return job_id
+    return None
+
+
 def tables(workdir: Path) -> dict:
     out = {}
     for kind in ("eval", "metrics"):
@@ -177,7 +190,7 @@ def test_smoke_dag_on_slurm_equals_the_local_run_and_a_cancelled_job_resumes(slu
             running = {j["comment"]: j["id"] for j in slurm.jobs() if j["state"] == "RUNNING"}
             for sampler in SAMPLERS:
                 ckpts = sorted((cluster_dir / RESULTS / "runs/rings" / sampler / "seed0/checkpoints").glob("ckpt_*.pt"))
-                job_id = running.get(f"rule_train_wildcards_rings_{sampler}_0")
+                job_id = training_job(running, sampler)
                 if ckpts and job_id:
                     at = int(re.search(r"ckpt_(\d+)", ckpts[-1].name).group(1))
                     subprocess.run(["scancel", job_id], env=env, check=True, timeout=30)
@@ -195,7 +208,7 @@ def test_smoke_dag_on_slurm_equals_the_local_run_and_a_cancelled_job_resumes(slu
     jobs1 = submitted(output1)
     assert cancelled is not None, f"no training job was seen RUNNING with a checkpoint:\n{output1[-3000:]}"
     assert first.returncode != 0, "the run with a cancelled job should report a failure"
-    assert sorted(jobs1.values()) == sorted(f"train rings_{s}_0" for s in SAMPLERS), output1[-3000:]
+    assert sorted(jobs1.values()) == sorted(TRAIN_JOB.format(s) for s in SAMPLERS), output1[-3000:]
     assert cancelled["job"] in jobs1
     victim = cancelled["sampler"]
     assert not (cluster_dir / RESULTS / "runs/rings" / victim / "seed0/metrics.csv").exists()
@@ -211,8 +224,8 @@ def test_smoke_dag_on_slurm_equals_the_local_run_and_a_cancelled_job_resumes(slu
     output2 = log2.read_text()
     assert second.returncode == 0, output2[-4000:]
     jobs2 = submitted(output2)
-    assert sorted(jobs2.values()) == sorted([f"train rings_{victim}_0", "tables"]), output2[-3000:]
-    train_log = (cluster_dir / RESULTS / "logs/train/rings" / victim / "seed0.log").read_text()
+    assert sorted(jobs2.values()) == sorted([TRAIN_JOB.format(victim), "tables"]), output2[-3000:]
+    train_log = (cluster_dir / RESULTS / "logs/train/runs/rings" / victim / "seed0.log").read_text()
     resumed = re.search(r"resuming from iteration (\d+)", train_log)
     assert resumed, train_log[-2000:]
     assert cancelled["checkpoint"] <= int(resumed.group(1)) < ITERATIONS
@@ -225,7 +238,7 @@ def test_smoke_dag_on_slurm_equals_the_local_run_and_a_cancelled_job_resumes(slu
     for sampler in SAMPLERS:
         record = provenance(cluster_dir, sampler)
         assert record["scheduler"] == "slurm" and record["slurm_job_id"] in all_jobs, record
-        assert all_jobs[record["slurm_job_id"]] == f"train rings_{sampler}_0"
+        assert all_jobs[record["slurm_job_id"]] == TRAIN_JOB.format(sampler)
         assert states[record["slurm_job_id"]]["state"] == "COMPLETED"
         final_train_jobs[sampler] = record["slurm_job_id"]
     assert final_train_jobs[victim] in jobs2 and final_train_jobs[victim] != cancelled["job"]

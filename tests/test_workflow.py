@@ -182,7 +182,8 @@ def ablation_section(results: Path) -> None:
     """The report's ablation section: per data set a figure and a table, movement beside the final
     metric, the proxy FID labelled, the paper text's row first and the authors' code reading beside it."""
     html = (results / "report/index.html").read_text()
-    section = html[html.index('id="ablation"'):html.index('id="provenance"')]
+    start = html.index('id="ablation"')
+    section = html[start:html.index("<h2 ", start)]  # up to the next section (the studies)
     assert section.count("data:image/png;base64,") == 2 and "<h3>rings</h3>" in section and "<h3>shapes</h3>" in section
     shapes = section[section.index("<h3>shapes</h3>"):]
     assert "<th>movement per coordinate</th><th>FID (proxy)</th>" in shapes and "FID (proxy): made without" in shapes
