@@ -122,11 +122,6 @@ class Plan:
         suite_config.check_suite(suite)
         layout = Layout(Path(os.path.normpath(str(results))))
         resolving = _with_reference_sentinel(suite)
-        gpu = suite.get("gpu", False)
-
-        def uses_gpu(dataset: str) -> bool:
-            return dataset in gpu if isinstance(gpu, list) else bool(gpu)
-
         tuning_spec = tuning.check(suite)
         pilot_configs = tuning.pilots(resolving)
         tuned = {(d, s) for d, s, _ in pilot_configs}  # each trains with its data set's choice
@@ -137,7 +132,7 @@ class Plan:
             needs = {"config": str(directory.request), **_image_needs(run, layout)}
             if stage != "pilot" and (dataset, sampler) in tuned:
                 needs["tuned"] = str(layout.tuning_dir(dataset).choice)
-            return Run(stage, key, run, directory, needs, uses_gpu(dataset))
+            return Run(stage, key, run, directory, needs, _uses_gpu(suite, dataset))
 
         matrix = {(d, s, seed): make("matrix", (d, s, seed), run, layout.run(d, s, seed))
                   for d, s, seed, run in suite_config.suite_runs(resolving)}
@@ -168,6 +163,10 @@ class Plan:
     @property
     def seeds(self) -> List[int]:
         return list(self.suite["seeds"])
+
+    def uses_gpu(self, dataset: str) -> bool:
+        """Whether a data set's jobs each take one GPU (the suite key ``gpu``)."""
+        return _uses_gpu(self.suite, dataset)
 
     def samplers_of(self, dataset: str) -> List[str]:
         return suite_config.samplers_of(self.suite, dataset)
@@ -513,6 +512,12 @@ class Plan:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _uses_gpu(suite: Dict[str, Any], dataset: str) -> bool:
+    """The suite key ``gpu`` is a bool, or the list of data sets whose jobs each take one GPU."""
+    gpu = suite.get("gpu", False)
+    return dataset in gpu if isinstance(gpu, list) else bool(gpu)
 
 
 def _with_reference_sentinel(suite: Dict[str, Any]) -> Dict[str, Any]:

@@ -146,12 +146,6 @@ def study_yaml(wildcards):
     return yaml.safe_dump(PLAN.study_spec(wildcards.study), sort_keys=False)
 
 
-def uses_gpu(dataset):
-    """The config's `gpu` is a bool, or the list of datasets whose jobs each take one GPU."""
-    gpu = config.get("gpu", False)
-    return dataset in gpu if isinstance(gpu, list) else bool(gpu)
-
-
 # A GPU job runs inside a slot of the pool (stanley/plumbing/slots.py): it sees only its own device.
 SLOT = f"python -m stanley.plumbing.slots --jobs-per-gpu {int(config.get('jobs_per_gpu', 1))} -- "
 

@@ -18,7 +18,7 @@ rule reference_stats:
         ENVIRONMENT
     threads: 1
     resources:
-        gpu=lambda w: int(uses_gpu(w.dataset)),
+        gpu=lambda w: int(PLAN.uses_gpu(w.dataset)),
     params:
         args=reference_args,
         slot=slot_prefix,

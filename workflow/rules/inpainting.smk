@@ -18,7 +18,7 @@ rule inpaint:
         ENVIRONMENT
     threads: 1
     resources:
-        gpu=lambda w: int(uses_gpu(w.dataset)),
+        gpu=lambda w: int(PLAN.uses_gpu(w.dataset)),
     params:
         run=lambda w, input: os.path.dirname(input[0]),
         out=parent("npz"),
