@@ -13,15 +13,19 @@ from ..experiment import readings
 from ..experiment.ablation import PAPER
 from ..plumbing.rundir import Tables
 from .formatting import Blank, change, plus_minus
+from .summaries import last_rows, over_seeds
 
 TOY = ("kl", "tv", "sliced_w2")
 MOVEMENT = "movement per coordinate"
 """mean |z_K - z_0| over the chains' coordinates (pixels and channels on images), as each run logs it."""
 
 
+RUN = ["variant", "seed"]  # one run of an ablation's gathered tables
+
+
 def last(table: pd.DataFrame) -> pd.DataFrame:
     """Each run's last row (its highest iteration)."""
-    return table[table["iteration"] == table.groupby(["variant", "seed"])["iteration"].transform("max")]
+    return last_rows(table, RUN)
 
 
 OTHERS = [name for name in readings.NAMES if name != readings.KERNEL]
@@ -37,20 +41,19 @@ def finals(tables: Tables) -> pd.DataFrame:
     """One row per run (variant, seed): its last logged movement, and its final toy metrics or FID
     (with the FID's protocol: ``proxy`` or ``inception``)."""
     metrics = last(named(pd.read_csv(tables.table("metrics"))))
-    keys = ["variant", "seed"]
-    rows = metrics[keys + ["dataset", "iteration"] + (["movement"] if "movement" in metrics else [])]
+    rows = metrics[RUN + ["dataset", "iteration"] + (["movement"] if "movement" in metrics else [])]
     if tables.table("eval").is_file():
         evals = pd.read_csv(tables.table("eval"))
         shown = [c for c in TOY if c in evals and evals[c].notna().any()]
         if shown:
             evals = last(named(evals.dropna(subset=shown, how="all")))
-            rows = rows.merge(evals[keys + shown], on=keys, how="left")
+            rows = rows.merge(evals[RUN + shown], on=RUN, how="left")
     if tables.table("fid").is_file():
         fid = last(named(pd.read_csv(tables.table("fid"))))
-        rows = rows.merge(fid[keys + ["fid", "protocol"]], on=keys, how="left")
+        rows = rows.merge(fid[RUN + ["fid", "protocol"]], on=RUN, how="left")
     if tables.table("provenance").is_file():
         status = named(pd.read_csv(tables.table("provenance")))
-        rows = rows.merge(status[keys + ["status"]], on=keys, how="left")
+        rows = rows.merge(status[RUN + ["status"]], on=RUN, how="left")
     return rows.reset_index(drop=True)
 
 
@@ -82,7 +85,7 @@ def summary(rows: pd.DataFrame, display: Callable[[str], str]) -> Dict[str, Any]
     """One row per reading: mean ± sd over seeds of each result, and in brackets the change of
     the mean from the paper-text runs."""
     named = columns(rows, display)
-    means = rows.groupby("variant")[list(named)].mean()
+    stats = over_seeds(rows, ["variant"], list(named)).set_index("variant")
     table = []
     for variant in order(rows["variant"]):
         part = rows[rows["variant"] == variant]
@@ -92,15 +95,16 @@ def summary(rows: pd.DataFrame, display: Callable[[str], str]) -> Dict[str, Any]
         if "status" in part:  # a diverged run's values are its last before it stopped
             row["runs diverged"] = int(part["status"].astype(str).str.startswith("diverged").sum())
         for column, heading in named.items():
-            values, quantity = part[column].dropna(), "movement" if column == "movement" else column
-            if not len(values):
+            quantity = "movement" if column == "movement" else column
+            if not stats.loc[variant, f"{column}_n"]:
                 row[heading] = Blank("not logged by this reading's runs")
                 continue
-            mean, paper = means.loc[variant, column], means.loc[PAPER, column] if PAPER in means.index else None
+            mean, sd = stats.loc[variant, f"{column}_mean"], stats.loc[variant, f"{column}_sd"]
+            paper = stats.loc[PAPER, f"{column}_mean"] if PAPER in stats.index else None
             # the change to the place of the larger of the two means, so a huge change is not shown to a small one's decimals
             shift = ("" if variant == PAPER or paper is None or pd.isna(paper)
                      else f" ({change(mean - paper, max(abs(mean), abs(paper)), quantity)})")
-            row[heading] = f"{plus_minus(values.mean(), values.std(ddof=1), quantity)}{shift}"
+            row[heading] = f"{plus_minus(mean, sd, quantity)}{shift}"
         table.append(row)
     return {"rows": pd.DataFrame(table), "iteration": int(rows["iteration"].max()),
             "proxy": bool("fid" in rows and (rows["protocol"] == "proxy").any())}
