@@ -231,15 +231,23 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Help)
         super().__init__(*args, **kwargs)
 
+    def add_argument(self, *args, **kwargs):
+        """A lazy list of names (:class:`Names`) stays unread while the parser is built: argparse
+        would list it in a metavar at once, importing its owner (torch, matplotlib, scipy) on
+        every command; it is listed in --help instead, and read when a value is checked."""
+        if isinstance(kwargs.get("choices"), Names) and "metavar" not in kwargs:
+            kwargs["metavar"] = args[-1].lstrip("-").upper()
+            kwargs["help"] = f"{kwargs.get('help', '')} (one of: %(choices)s)".lstrip()
+        return super().add_argument(*args, **kwargs)
+
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _data_names():
-    from .images.data import NAMES
-    from .sampling.targets import REGISTRY
+    from .experiment.options import DATASETS, TARGETS
 
-    return [*REGISTRY, *NAMES]
+    return [*TARGETS, *DATASETS]
 
 
 def _downloadable():
@@ -248,8 +256,8 @@ def _downloadable():
     return [name for name in OFFLINE if name != "imagefolder"] + ["inception"]
 
 
-SAMPLERS, TARGETS = owned("stanley.sampling.samplers", "NAMES"), owned("stanley.sampling.targets", "REGISTRY")
-DATASETS, DATA, DOWNLOADS = owned("stanley.images.data", "NAMES"), Names(_data_names), Names(_downloadable)
+SAMPLERS, TARGETS = owned("stanley.experiment.options", "NAMES"), owned("stanley.experiment.options", "TARGETS")
+DATASETS, DATA, DOWNLOADS = owned("stanley.experiment.options", "DATASETS"), Names(_data_names), Names(_downloadable)
 FIGURE_NAMES, SCALE_NAMES = owned("stanley.presentation.figures", "FIGURES"), owned("stanley.presentation.report", "SCALES")
 DEVICES = ("auto", "cpu", "cuda")
 
