@@ -288,6 +288,42 @@ def test_the_estimate_admits_the_suites_own_runs():
                 budget.check_run(run, torch.device("cpu"), step.build_model)
 
 
+
+def meta_count(net, shape):
+    """Activations per sample counted the slow way: every leaf's output on torch's meta device."""
+    counted = []
+    hooks = [m.register_forward_hook(lambda m, i, o: counted.append(o.numel()))
+             for m in net.modules() if not list(m.children())]
+    net(torch.empty((1, *shape), device="meta"))
+    for hook in hooks:
+        hook.remove()
+    return sum(counted)
+
+
+@pytest.mark.parametrize("model, options, shape", [
+    ("toynet", {}, (2,)), ("toynet", {"dim": 5, "widths": [7, 3]}, (5,)),
+    ("convnet", {"n_f": 8, "image_size": 32}, (3, 32, 32)), ("convnet", {"n_f": 4, "image_size": 64}, (3, 64, 64)),
+    ("convnet", {"n_f": 3, "image_size": 8, "channels": 1}, (1, 8, 8)),
+])
+def test_activations_by_formula_equal_the_meta_device_count(model, options, shape):
+    from stanley.learning import budget
+    from stanley.learning.models import ConvNet, ToyNet
+
+    with torch.device("meta"):
+        net = (ToyNet if model == "toynet" else ConvNet)(**options)
+    assert budget._chain_shapes(net, shape) is not None  # the formula path, not the fallback
+    assert budget.activations_per_sample(net, shape) == meta_count(net, shape)
+
+
+def test_activations_of_a_network_the_formula_does_not_know_are_counted_on_meta():
+    from stanley.learning import budget
+
+    with torch.device("meta"):
+        net = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding="same"), torch.nn.Flatten(), torch.nn.Linear(64, 2))
+    assert budget._chain_shapes(net, (3, 4, 4)) is None
+    assert budget.activations_per_sample(net, (3, 4, 4)) == 4 * 16 + 64 + 2
+
+
 LEVELS = ["&a0 [1, 1, 1, 1, 1, 1, 1, 1, 1]"] + [f"&a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
 BOMB = "[" + ", ".join(LEVELS) + "]"  # 9^9 values once its aliases are expanded, in under 500 characters
 

@@ -4,15 +4,16 @@ A size typo (``n_chains: 1000000000``) should be refused at once with the estima
 or swap for hours after the work has begun. The estimate counts the big tensors of one
 training iteration and one evaluation (chains, network activations kept for the gradients,
 per-step sampler records, evaluation grids and projections); it leaves out the data set held
-in memory and torch's own overhead, so it is a lower bound on what the run takes. Activations
-per sample are measured by running the run's network on torch's ``meta`` device, which
-allocates nothing.
+in memory and torch's own overhead, so it is a lower bound on what the run takes. The network
+is built on torch's ``meta`` device, which allocates nothing; its activations per sample follow
+from its layers' shapes.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional
 
 import torch
 
@@ -24,8 +25,34 @@ INFO_KEYS = 4  # per-chain records a sampler step keeps (grad norm, acceptance, 
 GRID_CHUNK = 65536  # points per forward pass of stanley.learning.evaluation.model_log_density
 
 
+ELEMENTWISE = (torch.nn.LeakyReLU, torch.nn.ReLU, torch.nn.SiLU, torch.nn.Tanh, torch.nn.Identity)
+
+
+def _chain_shapes(net: torch.nn.Module, shape: tuple) -> Optional[List[tuple]]:
+    """Each layer's output shape for one input, by formula, when the network is a chain of
+    linear, convolution and elementwise layers (every model of the suite); None otherwise."""
+    shapes = []
+    for layer in (m for m in net.modules() if not list(m.children())):
+        if isinstance(layer, torch.nn.Linear) and shape[-1] == layer.in_features:
+            shape = (*shape[:-1], layer.out_features)
+        elif isinstance(layer, torch.nn.Conv2d) and len(shape) == 3 and shape[0] == layer.in_channels \
+                and isinstance(layer.padding, tuple):
+            shape = (layer.out_channels, *(
+                (size + 2 * pad - dil * (k - 1) - 1) // stride + 1 for size, pad, dil, k, stride in
+                zip(shape[1:], layer.padding, layer.dilation, layer.kernel_size, layer.stride)))
+        elif not isinstance(layer, ELEMENTWISE):
+            return None
+        shapes.append(shape)
+    return shapes
+
+
 def activations_per_sample(net: torch.nn.Module, shape: tuple) -> int:
-    """Floats of every layer's output for one input, counted on the meta device."""
+    """Floats of every layer's output for one input: by formula for a chain of known layers,
+    else counted by running the network on torch's meta device (which allocates nothing, but
+    its first use imports about a second of torch's tracing machinery)."""
+    chain = _chain_shapes(net, tuple(shape))
+    if chain is not None:
+        return sum(math.prod(out) for out in chain)
     counted = [0]
     hooks = [m.register_forward_hook(lambda m, i, o: counted.__setitem__(0, counted[0] + o.numel()))
              for m in net.modules() if not list(m.children())]
