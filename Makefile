@@ -20,8 +20,9 @@ demo: $(STAMP)  ## the toy suite end to end at smoke scale, report included
 	snakemake --cores all --configfile workflow/config/smoke.yaml
 	@echo "demo done: open results/smoke/report/index.html"
 
-test: $(STAMP)  ## the test suite, one pytest worker per core (each test file on one worker: its fixtures run once)
-	$(BIN)/python -m pytest -ra -n auto --dist loadfile
+test: $(STAMP)  ## the test suite, one pytest worker per core (each test file on one worker: its fixtures run once;
+	## the longest files first, in tests/conftest.py's order)
+	$(BIN)/python -m pytest -ra -n auto --dist loadfile --no-loadscope-reorder
 
 bench: $(STAMP)  ## training-step benchmark against a straightforward baseline
 	$(BIN)/python benchmarks/train_step.py

@@ -14,6 +14,20 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
+LONGEST_FIRST = ("test_smoke_dag.py", "test_slurm.py", "test_reliability.py")
+"""The files that take longest (the smoke DAG, the DAG on SLURM, kills at many points): collected
+first, so that `make test` (--dist loadfile --no-loadscope-reorder) starts them first and the
+two workers finish together instead of one waiting on the smoke DAG at the end."""
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: every file keeps its own order
+
+
 POOL = {"step_size": 2.0, "noise_scale": 0.0070710678, "threshold": 0.01, "leapfrog": 5}
 
 

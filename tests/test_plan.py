@@ -57,6 +57,27 @@ def test_the_matrix_is_the_product_of_data_sets_samplers_and_seeds(plan):
         assert (run.config["data"]["name"], run.config["sampler"]["name"], run.config["seed"]) == (d, s, seed)
 
 
+def test_only_one_data_set_trains_exactly_the_full_plans_runs_of_it():
+    """--config only=[rings]: the paper's toy experiment alone is the full plan's rings runs, config
+    for config (matrix, pilots, ablation, studies), so a later full run reuses every one of them."""
+    full = CONFIGS["config"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole = Plan.from_suite(full, "results").training_runs()
+        rings = Plan.from_suite(suite_config.restricted(full, ["rings"]), "results").training_runs()
+    expected = {path: run for path, run in whole.items() if run.config["data"]["name"] == "rings"}
+    assert len(rings) == 21 + 35 + 12 + 3  # matrix, pilots, ablation, the rings study (the paper's own)
+    assert rings.keys() == expected.keys()
+    assert all(rings[path].config == expected[path].config for path in rings)
+
+
+@pytest.mark.parametrize("only, words", [(["ringz"], "only names 'ringz', which the suite does not run"),
+                                         ("rings", "only must be a non-empty list")])
+def test_only_names_what_it_cannot_keep(only, words):
+    with pytest.raises(ConfigError, match=words):
+        suite_config.restricted(CONFIGS["config"], only)
+
+
 def test_no_two_jobs_declare_the_same_output(plan):
     outputs = Counter(path for job in plan.jobs() for path in job.output_files())
     assert [path for path, n in outputs.items() if n > 1] == []

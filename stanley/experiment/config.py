@@ -378,6 +378,38 @@ def samplers_of(suite: Dict[str, Any], dataset: str) -> list:
     return (suite.get("samplers_per_dataset") or {}).get(dataset) or suite["samplers"]
 
 
+def restricted(suite: Dict[str, Any], datasets: Any) -> Dict[str, Any]:
+    """The suite cut down to some of its data sets, every block that names another one left out:
+    ``snakemake --config only=[rings]`` runs the paper's toy experiment alone (its matrix, tuning,
+    ablation, studies and diagnostics), with the paper config's own settings."""
+    if not isinstance(datasets, list) or not datasets:
+        raise ConfigError(f"only must be a non-empty list of the suite's data sets, e.g. only=[rings]; got {datasets!r}")
+    missing = [name for name in datasets if name not in suite.get("datasets", [])]
+    if missing:
+        raise ConfigError(f"only names {', '.join(map(repr, missing))}, which the suite does not run; "
+                          f"its data sets: {suite.get('datasets')}")
+    keep = [name for name in suite["datasets"] if name in datasets]
+    out = {**copy.deepcopy(suite), "datasets": keep}
+    for key in ("samplers_per_dataset", "per_dataset", "ablation"):  # keyed by data set
+        if isinstance(out.get(key), dict):
+            out[key] = {name: block for name, block in out[key].items() if name in keep}
+    if isinstance(out.get("figures"), dict):  # figure: [data sets it draws]
+        drawn = {figure: [name for name in names if name in keep] for figure, names in out["figures"].items()}
+        out["figures"] = {figure: names for figure, names in drawn.items() if names}
+    if isinstance(out.get("studies"), dict):
+        out["studies"] = {name: study for name, study in out["studies"].items() if study.get("dataset") in keep}
+    if isinstance(out.get("tuning"), dict) and isinstance(out["tuning"].get("iterations"), dict):
+        out["tuning"]["iterations"] = {name: n for name, n in out["tuning"]["iterations"].items() if name in keep}
+    if isinstance(out.get("gpu"), list):
+        out["gpu"] = [name for name in out["gpu"] if name in keep] or False
+    if isinstance(out.get("inpainting"), dict) and out["inpainting"].get("dataset") not in keep:
+        del out["inpainting"]
+    uniformity = (out.get("diagnostics") or {}).get("uniformity")
+    if isinstance(uniformity, dict) and uniformity.get("dataset") not in keep:
+        del out["diagnostics"]["uniformity"]
+    return out
+
+
 def suite_runs(suite: Dict[str, Any]) -> Iterator[Tuple[str, str, int, Dict[str, Any]]]:
     """Every (dataset, sampler, seed, run config) of a suite, each one validated."""
     check_suite(suite)

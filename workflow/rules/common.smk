@@ -74,6 +74,14 @@ def validate_in_one_line(config, schema):
 
 
 apply_typed_overrides(config, workflow.config_settings.config)
+# --config only=[rings]: the suite cut down to its rings part (stanley.experiment.config.restricted)
+if "only" in config:
+    try:
+        cut = suite_config.restricted(config, config.pop("only"))
+    except ConfigError as error:
+        raise WorkflowError(f"invalid config: {error}")
+    config.clear()
+    config.update(cut)
 validate_in_one_line(config, "../schemas/config.schema.yaml")
 RESULTS = checked_results(config.get("results", "results"))
 
