@@ -46,6 +46,19 @@ def test_help_lists_the_allowed_names_from_their_owner(capsys, argv, names):
         assert name in flat
 
 
+@pytest.mark.parametrize("argv", [("train", "--config", "run.yaml", "--out", "o"),
+                                  ("tables", "--runs", "r", "--out", "o")])
+def test_parsing_a_command_imports_no_heavy_library(argv):
+    """Every job of the DAG is one ``stanley`` process: the parser alone must not import torch,
+    scipy or matplotlib (argparse lists a choice list when an option is added; ours stay unread)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from stanley.cli import build_parser; build_parser().parse_args(sys.argv[1:]); "
+            "heavy = sorted({'torch', 'scipy', 'matplotlib'} & set(sys.modules)); assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code, *argv], check=True)
+
+
 def test_help_shows_defaults(capsys):
     _, out, _ = run_cli(capsys, "sample", "--help")
     flat = " ".join(out.split())
