@@ -25,7 +25,6 @@ FID evaluation would take, and the cost of the tqdm progress bar.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import os
@@ -416,10 +415,23 @@ def check_batch_equals_solo(sampler: str, runs: int, tmp: Path, iterations: int 
     return worst
 
 
-def evaluation_seconds(sampler: str, out: Path) -> float:
-    """One paper-setting toy evaluation (200 x 200 density grid, 2,000 samples of K steps): CPU seconds."""
+def paper_toy_plan():
+    """The paper's toy experiment as the workflow runs it (``--config only=[rings]``): its plan."""
+    import warnings
+
+    from stanley.plan import Plan
+
+    suite = config.restricted(config.load_yaml(ROOT / "workflow" / "config" / "config.yaml"), ["rings"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Plan.from_suite(suite, "results")
+
+
+def evaluation_seconds(sampler: str, out: Path, evaluation: dict) -> float:
+    """One toy evaluation with the paper config's settings (density grid, samples of K steps): CPU seconds."""
     torch.set_num_threads(1)  # as the workflow's toy jobs run
-    trainer = toy_trainer(sampler, out, evaluation={"grid_size": 200, "n_samples": 2000})
+    keys = ("grid_size", "n_samples", "projections")
+    trainer = toy_trainer(sampler, out, evaluation={key: evaluation[key] for key in keys})
     trainer.observe(frozenset({"eval", "snapshot"}))  # the first call pays for allocations and kernel set-up, once per process
     clock = time.process_time()
     trainer.observe(frozenset({"eval", "snapshot"}))
@@ -470,7 +482,7 @@ def main(argv=None) -> int:
         torch.set_num_threads(1)
         trainer = toy_trainer(sampler, tmp / f"toy-{sampler}")
         conv = ConvToyNet().load_from(trainer.learner.net)
-        guards[f"toy net |f_conv - f_linear|"] = check_same_function(
+        guards["toy net |f_conv - f_linear|"] = check_same_function(
             trainer.learner.net, conv, torch.randn(1000, 2, generator=torch.Generator().manual_seed(0)) * 3, (2, 1, 1), "ToyNet")
         baseline = baseline_for(trainer, sampler, TOY, conv, (2, 1, 1))
         guards[f"toy {sampler} samples"] = check_same_samples(trainer, baseline, 2 * torch.randn(100, 2), atol=1e-4)
@@ -510,7 +522,8 @@ def main(argv=None) -> int:
                             {name: 1 for name in variants}, cpu)
         batch_times[sampler] = {name: {key: value / runs_of[name] for key, value in t.items()}
                                 for name, t in times.items()}
-    evaluation = evaluation_seconds("stanley", tmp / "evaluation")
+    plan = paper_toy_plan()
+    evaluation = evaluation_seconds("stanley", tmp / "evaluation", plan.dataset_run("rings").config["evaluation"])
 
     # ---- CIFAR-10 ConvNet: the paper's size on a GPU, reduced on a CPU
     if cuda:
@@ -597,7 +610,7 @@ def main(argv=None) -> int:
     print(f"  ConvNet ({where}): {conv_times['baseline']['wall'] / conv_times['project']['wall']:.2f}x "
           f"[{conv_times['baseline']['cpu'] / conv_times['project']['cpu']:.2f}x]")
     print()
-    print_toy_speed(toy_times, batch_times, peaks["cpu x1 by CPU time"], evaluation)
+    print_toy_speed(toy_times, batch_times, peaks["cpu x1 by CPU time"], evaluation, plan)
     print()
     print("guards (max |difference|, all within tolerance): " + ", ".join(f"{k} {v:.2g}" for k, v in guards.items()))
     print(f"generation: {1e3 * gen_per_image:.2f} ms per image (K = {steps}, batch {fid_batch}, {where})")
@@ -624,7 +637,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def print_toy_speed(toy_times, batch_times, peak: float, evaluation: float) -> None:
+def print_toy_speed(toy_times, batch_times, peak: float, evaluation: float, plan) -> None:
     """The toy table: each variant per run-iteration against the FLOP floor and the baseline,
     and the paper's toy experiment projected on two cores of this machine."""
     flops = toy_iteration_flops()
@@ -642,9 +655,14 @@ def print_toy_speed(toy_times, batch_times, peak: float, evaluation: float) -> N
             against = f"{base['cpu'] / t['cpu']:>13.1f}x" if base else f"{'':>14}"
             print(f"{name:<28} {sampler:<11} {1e3 * t['cpu']:>8.2f} {1e3 * t['wall']:>8.2f} "
                   f"{t['cpu'] / floor:>7.2f}x {against}")
-    # the paper's toy experiment: 18 matrix runs (6 samplers x 3 seeds) and 12 ablation runs (4 STANLEY
-    # variants x 3 seeds), T = 10,000, evaluated every 2,000 iterations; jobs of 3 runs on 2 cores
-    iterations, evaluations = 10_000, 10_000 // 2_000 + 1
+    # the paper's toy experiment as the workflow runs it: the tuning pilots (one job each), then the
+    # matrix and the ablation (one job per sampler or variant, its seeds batched) and the studies
+    from stanley.learning.schedule import Schedule
+
+    def run_seconds(run, variant: str) -> float:
+        per_iteration = batch_times.get(run["sampler"]["name"], batch_times["stanley"])[variant]["cpu"]
+        return (per_iteration * run["training"]["iterations"]
+                + len(Schedule.of(run).iterations_of("eval")) * evaluation)
 
     def wall(job_seconds):  # longest job first, each to the less busy core
         cores = [0.0, 0.0]
@@ -652,18 +670,20 @@ def print_toy_speed(toy_times, batch_times, peak: float, evaluation: float) -> N
             cores[cores.index(min(cores))] += seconds
         return max(cores)
 
-    def projection(variant: str, runs: int):
-        per_run = {s: t[variant]["cpu"] * iterations + evaluations * evaluation for s, t in batch_times.items()}
-        stanley = per_run["stanley"]
-        matrix = [runs * per_run.get(s, stanley) for s in samplers.NAMES for _ in range(3 // runs)]
-        ablation = [runs * stanley for _ in range(4 * 3 // runs)]
-        return wall(matrix + ablation)
-
-    print(f"the paper's toy experiment (18 matrix + 12 ablation runs, T = 10,000, K = 100) projected on this machine "
-          f"with 2 cores (CPU times above; {evaluations} evaluations per run at {evaluation:.2f} s; job start-up "
-          f"left out; samplers not timed above cost as stanley):")
-    print(f"  one job per run (solo): {projection('solo', 1) / 60:.1f} min; "
-          f"one job per 3 seeds (batched x3, the workflow): {projection('batched x3', 3) / 60:.1f} min")
+    batches = [*plan.toy_batches().values(), *plan.ablation_batches().values()]
+    batched = {run.path for runs in batches for run in runs}
+    runs = plan.training_runs().values()
+    pilots = [run_seconds(run.config, "solo") for run in runs if run.stage == "pilot"]
+    single = [run_seconds(run.config, "solo") for run in runs if run.stage != "pilot" and run.path not in batched]
+    jobs = [sum(run_seconds(run.config, f"batched x{min(len(members), 3)}" if len(members) > 1 else "solo")
+                for run in members) for members in batches]
+    counted = len(batched) + len(single)
+    total = wall(pilots) + wall(jobs + single)
+    print(f"the paper's toy experiment (snakemake --cores 2 --config only=[rings]: {len(pilots)} tuning pilots, then "
+          f"{counted} runs in {len(jobs)} batched jobs and {len(single)} single ones; {len(Schedule.of(plan.dataset_run('rings').config).iterations_of('eval'))} "
+          f"evaluations per run at {evaluation:.2f} s each) projected on this machine's 2 cores from the CPU times above: "
+          f"{total / 60:.1f} min of training (pilots {wall(pilots) / 60:.1f}, the rest {wall(jobs + single) / 60:.1f}); "
+          f"the diagnostics, job start-up and the samplers not timed above (costed as stanley) left out")
 
 
 PRODUCTS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm")
