@@ -380,8 +380,8 @@ def samplers_of(suite: Dict[str, Any], dataset: str) -> list:
 
 def restricted(suite: Dict[str, Any], datasets: Any) -> Dict[str, Any]:
     """The suite cut down to some of its data sets, every block that names another one left out:
-    ``snakemake --config only=[rings]`` runs the paper's toy experiment alone (its matrix, tuning,
-    ablation, studies and diagnostics), with the paper config's own settings."""
+    the workflow's ``--config only=[rings]`` runs the paper's toy experiment alone (its matrix,
+    tuning, ablation, studies and diagnostics), with the paper config's own settings."""
     if not isinstance(datasets, list) or not datasets:
         raise ConfigError(f"only must be a non-empty list of the suite's data sets, e.g. only=[rings]; got {datasets!r}")
     missing = [name for name in datasets if name not in suite.get("datasets", [])]
