@@ -288,18 +288,6 @@ def test_the_estimate_admits_the_suites_own_runs():
                 budget.check_run(run, torch.device("cpu"), step.build_model)
 
 
-
-def meta_count(net, shape):
-    """Activations per sample counted the slow way: every leaf's output on torch's meta device."""
-    counted = []
-    hooks = [m.register_forward_hook(lambda m, i, o: counted.append(o.numel()))
-             for m in net.modules() if not list(m.children())]
-    net(torch.empty((1, *shape), device="meta"))
-    for hook in hooks:
-        hook.remove()
-    return sum(counted)
-
-
 @pytest.mark.parametrize("model, options, shape", [
     ("toynet", {}, (2,)), ("toynet", {"dim": 5, "widths": [7, 3]}, (5,)),
     ("convnet", {"n_f": 8, "image_size": 32}, (3, 32, 32)), ("convnet", {"n_f": 4, "image_size": 64}, (3, 64, 64)),
@@ -312,7 +300,7 @@ def test_activations_by_formula_equal_the_meta_device_count(model, options, shap
     with torch.device("meta"):
         net = (ToyNet if model == "toynet" else ConvNet)(**options)
     assert budget._chain_shapes(net, shape) is not None  # the formula path, not the fallback
-    assert budget.activations_per_sample(net, shape) == meta_count(net, shape)
+    assert budget.activations_per_sample(net, shape) == budget._meta_count(net, shape)
 
 
 def test_activations_of_a_network_the_formula_does_not_know_are_counted_on_meta():

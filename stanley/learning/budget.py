@@ -51,8 +51,11 @@ def activations_per_sample(net: torch.nn.Module, shape: tuple) -> int:
     else counted by running the network on torch's meta device (which allocates nothing, but
     its first use imports about a second of torch's tracing machinery)."""
     chain = _chain_shapes(net, tuple(shape))
-    if chain is not None:
-        return sum(math.prod(out) for out in chain)
+    return sum(math.prod(out) for out in chain) if chain is not None else _meta_count(net, shape)
+
+
+def _meta_count(net: torch.nn.Module, shape: tuple) -> int:
+    """Floats of every leaf layer's output for one input, counted on torch's meta device."""
     counted = [0]
     hooks = [m.register_forward_hook(lambda m, i, o: counted.__setitem__(0, counted[0] + o.numel()))
              for m in net.modules() if not list(m.children())]
