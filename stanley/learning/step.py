@@ -16,7 +16,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import torch
 
-from . import models
+from . import models, optim
 from ..errors import ConfigError
 from ..images import data
 from ..sampling import samplers, targets
@@ -89,10 +89,10 @@ class ImageData:
         return data.to_unit(self.images[index.to(self.images.device)])
 
 
-def build_optimizer(params, training: Dict[str, Any]) -> torch.optim.Optimizer:
+def build_optimizer(params, training: Dict[str, Any]) -> optim.Adam | optim.SGD:
     if training["optimizer"] == "adam":
-        return torch.optim.Adam(params, lr=training["lr"], betas=tuple(training["betas"]))
-    return torch.optim.SGD(params, lr=training["lr"], momentum=training["momentum"])
+        return optim.Adam(params, lr=training["lr"], betas=training["betas"])
+    return optim.SGD(params, lr=training["lr"], momentum=training["momentum"])
 
 
 def build_model(run: Dict[str, Any], shape: tuple) -> torch.nn.Module:
