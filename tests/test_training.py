@@ -189,3 +189,41 @@ def test_eval_records_the_sliced_w2_noise_floor(tmp_path):
         assert evals["sliced_w2_floor"].nunique() == 1
         floors.append(evals["sliced_w2_floor"].iloc[0])
     assert 0 < floors[1] < 0.5 * floors[0]
+
+
+@pytest.mark.parametrize("sampler", ["gd", "langevin"])
+def test_toy_evaluation_in_cpu_blocks_keeps_the_stream_and_the_law(tmp_path, monkeypatch, sampler):
+    """The CPU evaluation samples its chains in cache-sized blocks. One block is the plain
+    sampler call on the evaluation's stream (so every run evaluated on fewer chains than a block
+    keeps its numbers). Smaller blocks change only which noise each chain draws: with the
+    noise-free kernel (gd) the end points are the plain call's to float rounding; with Langevin
+    their law is (two-sample KS per coordinate against the plain call)."""
+    from scipy import stats
+
+    from stanley.learning import evaluators
+    from stanley.sampling import samplers
+
+    n, steps = 4000, 20
+    run = config.complete_run(config.deep_merge(small_run(sampler, iterations=1, mcmc_steps=steps),
+                                                {"evaluation": {"n_samples": n, "temperature": 1.0}}))
+    trainer = training.Trainer(run, tmp_path, progress=False)
+    for _ in range(30):  # a model that has moved off its initial weights
+        trainer.learner()
+    monkeypatch.setattr(evaluators, "SNAPSHOT_SAMPLES", n)
+
+    def evaluated(block: int) -> np.ndarray:
+        monkeypatch.setattr(evaluators, "CPU_CHAIN_BLOCK", block)
+        return trainer.evaluation(trainer.learner, 7, row=False, snapshot=True)[1]["samples"]
+
+    generator = evaluators.eval_generator(run, torch.device("cpu"), 7)
+    z0 = trainer.learner.chains.noise(n, generator)
+    plain = samplers.sample(trainer.learner.eval_kernel, z0, steps, generator)[0].z.numpy()
+    np.testing.assert_array_equal(evaluated(n), plain)
+    blocked = evaluated(500)
+    assert np.abs(plain - z0.numpy()).mean() > 1e-3  # the chains moved
+    if sampler == "gd":
+        np.testing.assert_allclose(blocked, plain, rtol=1e-5, atol=1e-6)
+    else:
+        assert not np.array_equal(blocked, plain)
+        for axis in range(2):
+            assert stats.ks_2samp(blocked[:, axis], plain[:, axis]).pvalue > 1e-3

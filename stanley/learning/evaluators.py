@@ -23,6 +23,10 @@ from .step import LearningStep
 
 SNAPSHOT_SAMPLES = 1000  # toy samples kept per snapshot for the figures
 SNAPSHOT_IMAGES = 64  # images kept per snapshot (an 8 x 8 grid)
+# Toy evaluation chains are sampled on the CPU in blocks of this many, one block after another
+# from the evaluation's stream: the block's activations stay in cache. 50,000 rings chains x 100
+# steps cost 2.8 s of CPU in blocks of 2,000 against 6.4 s (Langevin) and 4.4 s (STANLEY) at once.
+CPU_CHAIN_BLOCK = 2000
 Row = Optional[Dict[str, Any]]
 Snapshot = Optional[Dict[str, np.ndarray]]
 
@@ -56,8 +60,10 @@ class ToyEvaluation:
         ev = self.run["evaluation"]
         generator = eval_generator(self.run, self.device, iteration)
         z0 = step.chains.noise(ev["n_samples"], generator)
-        final, _ = samplers.sample(step.eval_kernel, z0, self.run["training"]["mcmc_steps"], generator)
-        samples = final.z.float().cpu()
+        block = CPU_CHAIN_BLOCK if self.device.type == "cpu" else len(z0)
+        steps = self.run["training"]["mcmc_steps"]
+        samples = torch.cat([samplers.sample(step.eval_kernel, part, steps, generator)[0].z.float().cpu()
+                             for part in z0.split(block)])
         log_q = model_log_density(step.eval_net, ev["temperature"], self.grid, self.device)
         measured = None
         if row:
