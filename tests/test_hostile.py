@@ -25,7 +25,7 @@ from conftest import BIN, small_run, stanley
 from stanley import cli
 from stanley.experiment import config
 from stanley.plumbing import io
-from stanley.learning import training
+from stanley.learning import optim, training
 from stanley.plumbing.checkpoints import Checkpoints
 from stanley.errors import ConfigError
 
@@ -110,7 +110,7 @@ def test_flipped_bytes_in_a_tensor_record_are_caught(tmp_path):
 def test_checkpoint_round_trip_keeps_every_state_type(tmp_path):
     """What training stores (optimizer, generator states, nested tables) passes weights_only exactly."""
     net = torch.nn.Linear(2, 2)
-    optimizer = torch.optim.Adam(net.parameters())
+    optimizer = optim.Adam(net.parameters())
     net(torch.ones(1, 2)).sum().backward()
     optimizer.step()
     state = {"model": net.state_dict(), "optimizer": optimizer.state_dict(),

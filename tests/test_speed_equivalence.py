@@ -20,6 +20,7 @@ import pytest
 import torch
 
 from stanley.sampling import samplers
+from stanley.learning import optim
 from stanley.learning.models import ToyNet
 from stanley.sampling.state import evaluate, grad_norm
 
@@ -109,7 +110,7 @@ def test_weight_cache_follows_updates_and_moves():
     net = random_net(5)
     x = torch.randn(50, 2)
     net.value_and_grad(x)  # fill the cache
-    optimizer = torch.optim.Adam(net.parameters(), lr=0.1)
+    optimizer = optim.Adam(net.parameters(), lr=0.1)
     (net(x).mean()).backward()
     optimizer.step()  # in place: the cached views see it
     torch.testing.assert_close(net.value_and_grad(x)[1], evaluate(autograd_path(net), x).grad)
