@@ -31,7 +31,7 @@ def train(model: torch.nn.Module, optimizer, steps: int, seed: int) -> None:
     generator = torch.Generator().manual_seed(seed)
     for _ in range(steps):
         x = torch.randn(16, 3, generator=generator)
-        optimizer.zero_grad(set_to_none=True)
+        optimizer.zero_grad()
         model(x).pow(2).mean().backward()
         optimizer.step()
 

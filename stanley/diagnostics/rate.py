@@ -74,8 +74,7 @@ class Histogram:
 class SlicedW2:
     """Sliced 2-Wasserstein distance to a fixed reference sample, the same quantity as
     :func:`stanley.learning.evaluation.sliced_wasserstein` but with the projections and the sorted
-    reference computed once (the curve is measured at every step), and sorted in numpy
-    (several times faster than torch.sort on CPU here)."""
+    reference computed once (the curve is measured at every step), in double precision."""
 
     def __init__(self, reference: torch.Tensor, directions):
         self.directions = directions

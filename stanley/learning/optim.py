@@ -14,17 +14,12 @@ from typing import Any, Dict, Iterable, List
 
 import torch
 
-# The keys torch.optim writes in a parameter group beside the hyperparameters: fixed here to the
-# options the suite never turns on, so torch.optim can load our state and we can check its.
-_ADAM_FIXED = {"weight_decay": 0.0, "amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
-               "differentiable": False, "fused": None, "decoupled_weight_decay": False}
-_SGD_FIXED = {"dampening": 0.0, "weight_decay": 0.0, "nesterov": False, "maximize": False, "foreach": None,
-              "differentiable": False, "fused": None}
-
 
 class _Optimizer:
     """One parameter group; per-parameter state keyed by the parameter's position, as in torch."""
 
+    # the keys torch.optim writes in a parameter group beside the hyperparameters, at the values
+    # of the options the suite never turns on: torch.optim loads our state, and we check its
     fixed: Dict[str, Any] = {}
 
     def __init__(self, params: Iterable[torch.Tensor], **hyper: Any):
@@ -34,12 +29,9 @@ class _Optimizer:
         self.hyper = hyper
         self.state: Dict[int, Dict[str, torch.Tensor]] = {}
 
-    def zero_grad(self, set_to_none: bool = True) -> None:
+    def zero_grad(self) -> None:
         for p in self.params:
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad.zero_()
+            p.grad = None
 
     @torch.no_grad()
     def step(self) -> None:
@@ -73,7 +65,8 @@ class _Optimizer:
 
 
 class Adam(_Optimizer):
-    fixed = _ADAM_FIXED
+    fixed = {"weight_decay": 0.0, "amsgrad": False, "maximize": False, "foreach": None, "capturable": False,
+             "differentiable": False, "fused": None, "decoupled_weight_decay": False}
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
         super().__init__(params, lr=lr, betas=tuple(betas), eps=eps)
@@ -91,7 +84,8 @@ class Adam(_Optimizer):
 
 
 class SGD(_Optimizer):
-    fixed = _SGD_FIXED
+    fixed = {"dampening": 0.0, "weight_decay": 0.0, "nesterov": False, "maximize": False, "foreach": None,
+             "differentiable": False, "fused": None}
 
     def __init__(self, params: Iterable[torch.Tensor], lr: float = 1e-3, momentum: float = 0.0):
         super().__init__(params, lr=lr, momentum=momentum)

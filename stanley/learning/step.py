@@ -189,7 +189,7 @@ class LearningStep:
         loss = f_model - f_data
         terms = improved.kl_terms(self.net, z, self.chain_generator) if improved else {}
         total = sum(terms.values(), loss)
-        self.optimizer.zero_grad(set_to_none=True)
+        self.optimizer.zero_grad()
         total.backward()
         self.optimizer.step()
         if improved:
